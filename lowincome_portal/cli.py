@@ -1,0 +1,73 @@
+"""The command line: `lowincome-portal migrate | seed-demo | demo-logins | load-areas FILE`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from .db import migrations
+from .db.uow import unit_of_work
+
+
+def _migrate(_args) -> int:
+    from .services import parameters
+
+    migrations.upgrade()
+    with unit_of_work() as session:
+        parameters.seed_defaults(session)
+    print("数据库已迁移到最新版本")
+    return 0
+
+
+def _seed_demo(_args) -> int:
+    from .demo.seed import seed_demo
+
+    with unit_of_work() as session:
+        seed_demo(session)
+    print("演示数据（垫江县示例）已载入")
+    return 0
+
+
+def _demo_logins(_args) -> int:
+    from .demo.seed import logins_text
+
+    print(logins_text())
+    return 0
+
+
+def _load_areas(args) -> int:
+    from .services.areas import import_areas
+
+    path = Path(args.file)
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"无法读取文件 {path}：{exc}", file=sys.stderr)
+        return 2
+    with unit_of_work() as session:
+        report = import_areas(session, actor=None, text=text)
+        if not report.ok:
+            session.rollback()
+    if not report.ok:
+        print("导入失败，未做任何修改：", file=sys.stderr)
+        for line, column, reason in report.errors:
+            print(f"  第 {line} 行 {column}：{reason}", file=sys.stderr)
+        return 2
+    print(f"区划导入完成：新增 {report.created}，更名 {report.updated}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="lowincome-portal", description="农村低收入人口救助帮扶平台")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("migrate", help="apply the database migrations").set_defaults(run=_migrate)
+    sub.add_parser("seed-demo", help="load the demo county and demo logins").set_defaults(run=_seed_demo)
+    sub.add_parser("demo-logins", help="print the demo logins").set_defaults(run=_demo_logins)
+    load = sub.add_parser("load-areas", help="load areas from a CSV (区划代码,名称,上级代码)")
+    load.add_argument("file")
+    load.set_defaults(run=_load_areas)
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,25 @@
+from datetime import datetime
+
+from sqlalchemy import Column, Text
+from sqlmodel import Field, SQLModel
+
+from .types import timestamp
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when, where, with old and new values. Append-only: the migration
+    installs triggers that refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = timestamp(index=True)
+    user_id: int | None = Field(default=None, index=True)
+    username: str = Field(default="", max_length=32, index=True)
+    user_area_code: str | None = Field(default=None, max_length=12)
+    action: str = Field(max_length=48, index=True)
+    entity: str = Field(max_length=48, index=True)
+    entity_id: str = Field(default="", max_length=64, index=True)
+    old_values: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    new_values: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    note: str = Field(default="", max_length=255)

@@ -1,0 +1,94 @@
+"""Who may do what, and where: one function, `can`, used by every service and page.
+
+An action is allowed when one of the user's roles grants it AND the record lies inside
+the user's area (by administrative code prefix) or belongs to the user's organisation.
+The grants are data: a new capability adds rows to ACTION_ROLES, not if-statements.
+"""
+
+from dataclasses import dataclass
+
+from . import areas
+from .errors import PermissionDenied
+from .roles import (
+    ADMIN,
+    ALL_ROLES,
+    COUNTY_AGRI,
+    COUNTY_CIVIL,
+    LEADER,
+    TOWNSHIP_STAFF,
+    VILLAGE_STAFF,
+)
+
+STAFF = (ADMIN, COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF, VILLAGE_STAFF)
+COUNTY_OFFICERS = (ADMIN, COUNTY_CIVIL, COUNTY_AGRI)
+
+ACTION_ROLES: dict[str, tuple[str, ...]] = {
+    # every signed-in user
+    "home.view": ALL_ROLES,
+    "account.password": ALL_ROLES,
+    # accounts and the audit trail
+    "user.view": (ADMIN,),
+    "user.manage": (ADMIN,),
+    "audit.view": (ADMIN,),
+    # areas
+    "area.view": STAFF + (LEADER,),
+    "area.manage": (ADMIN,),
+    # county summaries
+    "summary.view": COUNTY_OFFICERS + (LEADER,),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The signed-in user as the rules see them (no ORM object, no secrets)."""
+
+    user_id: int
+    username: str
+    display_name: str
+    roles: frozenset[str]
+    area_code: str | None = None
+    org_id: int | None = None
+    must_change_password: bool = False
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a record lives: its area code and/or the organisation it is assigned to."""
+
+    area_code: str | None = None
+    org_id: int | None = None
+
+
+def role_allows(actor: Actor, action: str) -> bool:
+    """Whether any of the actor's roles grants the action (unknown actions grant nothing)."""
+    return bool(actor.roles.intersection(ACTION_ROLES.get(action, ())))
+
+
+def in_scope(actor: Actor, scope: Scope | None) -> bool:
+    """Whether the record lies in the actor's area or belongs to the actor's organisation."""
+    if scope is None or (scope.area_code is None and scope.org_id is None):
+        return True
+    if scope.org_id is not None and actor.org_id is not None and scope.org_id == actor.org_id:
+        return True
+    if scope.area_code is not None and actor.area_code is not None:
+        return areas.contains(actor.area_code, scope.area_code)
+    return False
+
+
+def can(actor: Actor | None, action: str, scope: Scope | None = None) -> bool:
+    """The one permission check: role grants the action and the record is in scope.
+
+    A user whose password was reset may do nothing but change it.
+    """
+    if actor is None:
+        return False
+    if actor.must_change_password and action != "account.password":
+        return False
+    return role_allows(actor, action) and in_scope(actor, scope)
+
+
+def require(actor: Actor | None, action: str, scope: Scope | None = None) -> Actor:
+    """`can` or raise PermissionDenied; returns the actor for chaining."""
+    if not can(actor, action, scope):
+        raise PermissionDenied()
+    return actor  # type: ignore[return-value]
