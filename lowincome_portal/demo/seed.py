@@ -40,7 +40,7 @@ LOGINS = (
     DemoLogin("nongye", "李强（县农业农村委）", roles.COUNTY_AGRI, COUNTY),
     DemoLogin("xinmin", "王芳（新民镇）", roles.TOWNSHIP_STAFF, "500231100000"),
     DemoLogin("shaping", "陈刚（沙坪镇）", roles.TOWNSHIP_STAFF, "500231101000"),
-    DemoLogin("longjing", "赵丽（新民镇龙井村）", roles.VILLAGE_STAFF, "500231100200"),
+    DemoLogin("fenghuang", "赵丽（新民镇凤凰村）", roles.VILLAGE_STAFF, "500231100200"),
     DemoLogin("cishan", "刘慧（县慈善会）", roles.PARTNER, org_name="垫江县慈善会"),
     DemoLogin("lingdao", "孙伟（县领导）", roles.LEADER, COUNTY),
 )

@@ -234,3 +234,10 @@ def organisation_choices(session: Session, *, actor: Actor) -> list[dict]:
     require(actor, "user.manage")
     rows = session.exec(select(Organisation).where(Organisation.active).order_by(Organisation.name)).all()
     return [{"id": o.id, "label": o.name} for o in rows]
+
+
+def account_for_edit(session: Session, *, actor: Actor, user_id: int) -> dict:
+    """One account's binding, for the role form. Admins only."""
+    user = _load(session, actor, user_id)
+    return {"id": user.id, "username": user.username, "roles": sorted(roles_of(session, user.id)),
+            "area_code": user.area_code or "", "org_id": user.org_id}

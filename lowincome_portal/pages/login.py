@@ -1,0 +1,73 @@
+"""Sign-in page (public)."""
+
+import reflex as rx
+
+from .. import routes
+from ..components.shell import APP_TITLE
+from ..db.uow import unit_of_work
+from ..services import auth
+from ..state.base import SessionState
+
+
+class LoginState(SessionState):
+    @rx.event
+    def login(self, form_data: dict):
+        """Anyone may call this: it checks the password and opens a session."""
+        username = str(form_data.get("username", ""))[:64]
+        password = str(form_data.get("password", ""))[:256]
+        with unit_of_work() as session:
+            outcome = auth.login(session, username, password)
+        if outcome.actor is None:
+            self.error = outcome.message
+            return None
+        self.token = outcome.token
+        self.error = self.notice = ""
+        if outcome.actor.must_change_password:
+            return rx.redirect(routes.PASSWORD)
+        return rx.redirect(routes.HOME)
+
+    @rx.event
+    def on_enter(self):
+        self.error = ""
+        self.page_access = "checking"
+
+
+def login_page() -> rx.Component:
+    return rx.center(
+        rx.card(
+            rx.vstack(
+                rx.heading(APP_TITLE, size="5"),
+                rx.text("请使用分配给您的账号登录", color_scheme="gray", size="2"),
+                rx.cond(SessionState.notice != "",
+                        rx.callout(SessionState.notice, icon="info", id="login-notice", width="100%")),
+                rx.cond(SessionState.error != "",
+                        rx.callout(SessionState.error, icon="triangle_alert", color_scheme="red",
+                                   id="login-error", width="100%")),
+                rx.form(
+                    rx.vstack(
+                        rx.text("用户名", size="2", weight="medium"),
+                        rx.input(name="username", id="username", placeholder="用户名",
+                                 width="100%", auto_complete="username", max_length=64),
+                        rx.text("密码", size="2", weight="medium"),
+                        rx.input(name="password", id="password", type="password",
+                                 placeholder="密码", width="100%",
+                                 auto_complete="current-password", max_length=256),
+                        rx.button("登录", type="submit", width="100%", id="login-button"),
+                        spacing="2",
+                        width="100%",
+                    ),
+                    on_submit=LoginState.login,
+                    reset_on_submit=False,
+                    width="100%",
+                ),
+                rx.text("连续 5 次密码错误将锁定账号 15 分钟；忘记密码请联系系统管理员重置。",
+                        size="1", color_scheme="gray"),
+                spacing="3",
+                width="100%",
+            ),
+            width="26em",
+            padding="2em",
+        ),
+        min_height="100vh",
+        background_color="var(--gray-2)",
+    )

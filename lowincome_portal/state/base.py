@@ -1,0 +1,132 @@
+"""The signed-in session every page state builds on, and the guard on every protected handler.
+
+Any connected client can call any public event handler, so authorisation happens here,
+on the server, on every call: `protected(action)` resolves the session token to a user,
+checks `permissions.can`, and turns user-caused errors into a Chinese message.
+"""
+
+import functools
+import inspect
+import logging
+
+import reflex as rx
+
+from .. import routes
+from ..db.uow import unit_of_work
+from ..domain.errors import PermissionDenied, PortalError
+from ..domain.permissions import Actor, can
+from ..domain.roles import ROLE_LABELS
+from ..navigation import menu_for
+from ..services import areas as area_service
+from ..services import auth
+from ..services.organisations import organisation_name
+
+log = logging.getLogger(__name__)
+
+MSG_UNEXPECTED = "系统繁忙，操作未完成，请稍后重试；如多次出现请联系系统管理员"
+MSG_SIGNED_OUT = "您已安全退出"
+MSG_CHANGE_PASSWORD_FIRST = "首次登录或密码被重置后，请先修改密码"
+
+
+class SessionState(rx.State):
+    """Who is signed in, what the header and menu show, and messages for the page."""
+
+    token: str = rx.Cookie("", name="portal_session", same_site="strict")
+    user_name: str = ""
+    roles_label: str = ""
+    area_label: str = ""
+    nav_items: list[dict[str, str]] = []
+    # checking | ok | denied: what the protected page may show
+    page_access: str = "checking"
+    error: str = ""
+    info: str = ""
+    # a message for the sign-in page: why the user was sent there
+    notice: str = ""
+
+    def _actor(self) -> Actor | None:
+        """The user behind this browser's token, checked against the database now."""
+        with unit_of_work() as session:
+            check = auth.check_session(session, self.token)
+        if check.actor is None:
+            self._forget(check.message)
+        return check.actor
+
+    def _forget(self, message: str) -> None:
+        self.token = ""
+        self.user_name = self.roles_label = self.area_label = ""
+        self.nav_items = []
+        self.page_access = "checking"
+        self.notice = message
+
+    def _show_user(self, actor: Actor) -> None:
+        with unit_of_work() as session:
+            place = (area_service.area_path(session, actor.area_code)
+                     or organisation_name(session, actor.org_id))
+        self.user_name = actor.display_name
+        self.roles_label = "、".join(ROLE_LABELS.get(r, r) for r in sorted(actor.roles))
+        self.area_label = place
+        self.nav_items = menu_for(actor)
+
+    def _enter(self, action: str) -> tuple[Actor | None, rx.event.EventSpec | None]:
+        """Check the page's action on load: returns the actor, or the redirect to follow."""
+        self.error = self.info = ""
+        actor = self._actor()
+        if actor is None:
+            return None, rx.redirect(routes.LOGIN)
+        self._show_user(actor)
+        if actor.must_change_password and action != "account.password":
+            self.notice = MSG_CHANGE_PASSWORD_FIRST
+            return None, rx.redirect(routes.PASSWORD)
+        if not can(actor, action):
+            self.page_access = "denied"
+            return None, None
+        self.page_access = "ok"
+        return actor, None
+
+    @rx.event
+    def logout(self):
+        with unit_of_work() as session:
+            auth.logout(session, self.token)
+        self._forget(MSG_SIGNED_OUT)
+        return rx.redirect(routes.LOGIN)
+
+    @rx.event
+    def dismiss_messages(self):
+        self.error = self.info = ""
+
+
+def protected(action: str):
+    """Guard an event handler: signed in, `action` allowed, user errors shown in Chinese.
+
+    The handler receives the checked actor as its first argument after self; the
+    browser never sees that parameter. Record-level scope is checked by the service.
+    """
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def handler(self, *args, **kwargs):
+            actor = self._actor()
+            if actor is None:
+                return rx.redirect(routes.LOGIN)
+            if not can(actor, action):
+                log.warning("refused %s to user %s", action, actor.username)
+                self.error = PermissionDenied.default_message
+                return None
+            try:
+                return fn(self, actor, *args, **kwargs)
+            except PortalError as exc:
+                self.error = exc.message
+            except Exception:
+                log.exception("handler %s failed for user %s", fn.__name__, actor.username)
+                self.error = MSG_UNEXPECTED
+            return None
+
+        # Reflex reads the signature to map browser arguments: hide `actor` from it.
+        signature = inspect.signature(fn)
+        params = list(signature.parameters.values())
+        handler.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
+        handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "actor"}
+        del handler.__wrapped__
+        return handler
+
+    return decorate
