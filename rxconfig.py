@@ -10,7 +10,7 @@ config = rx.Config(
     title="农村低收入人口救助帮扶平台",
     telemetry_enabled=False,
     show_built_with_reflex=False,
-    plugins=[rx.plugins.RadixThemesPlugin()],
+    plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="red", radius="small"))],
     disable_plugins=[rx.plugins.SitemapPlugin],
     redis_url=os.environ.get("REFLEX_REDIS_URL") or None,
 )

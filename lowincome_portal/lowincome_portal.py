@@ -10,7 +10,7 @@ from .pages.login import LoginState, login_page
 from .pages.password import PasswordState, password_page
 from .pages.users import UsersState, users_page
 
-app = rx.App(theme=rx.theme(accent_color="red", radius="small"))
+app = rx.App()
 app.add_page(login_page, route=routes.LOGIN, title="登录", on_load=LoginState.on_enter)
 app.add_page(home_page, route=routes.HOME, title="首页", on_load=HomeState.on_enter)
 app.add_page(password_page, route=routes.PASSWORD, title="修改密码", on_load=PasswordState.on_enter)

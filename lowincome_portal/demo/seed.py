@@ -63,11 +63,13 @@ def seed_demo(session: Session) -> list[DemoLogin]:
             audit.record(session, actor=None, action="create", entity="organisation", entity_id=org.id,
                          username="system", new={"name": name, "kind": kind}, note="演示数据")
     existing = set(session.exec(select(User.username)).all())
+    # One hash serves every demo account (same demo password; argon2 is slow on purpose).
+    demo_hash = security.hash_password(DEMO_PASSWORD)
     for login in LOGINS:
         if login.username in existing:
             continue
         user = User(username=login.username, display_name=login.display_name,
-                    password_hash=security.hash_password(DEMO_PASSWORD), area_code=login.area_code,
+                    password_hash=demo_hash, area_code=login.area_code,
                     org_id=orgs[login.org_name].id if login.org_name else None,
                     must_change_password=False)
         session.add(user)

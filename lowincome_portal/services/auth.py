@@ -25,6 +25,12 @@ MSG_EMPTY = "请输入用户名和密码"
 MSG_NOT_SIGNED_IN = "请先登录"
 MSG_INVALID_TOKEN = "登录状态无效，请重新登录"
 MSG_ENDED = "您已退出登录，请重新登录"
+# Why a session was ended by someone else, as the user is told on their next click.
+MSG_ENDED_BECAUSE = {
+    "disabled": MSG_DISABLED,
+    "password": "账号密码已修改或被重置，请重新登录",
+    "roles": "您的角色或工作区域已调整，请重新登录",
+}
 MSG_EXPIRED = "已超过 {minutes} 分钟无操作，登录已失效，请重新登录"
 MSG_WRONG_OLD = "原密码不正确"
 MSG_MISMATCH = "两次输入的新密码不一致"
@@ -138,7 +144,7 @@ def check_session(session: Session, token: str) -> SessionCheck:
     if row is None:
         return SessionCheck(None, MSG_INVALID_TOKEN)
     if row.ended_at is not None:
-        return SessionCheck(None, MSG_ENDED)
+        return SessionCheck(None, MSG_ENDED_BECAUSE.get(row.end_reason, MSG_ENDED))
     user = session.get(User, row.user_id)
     now = utcnow()
     if user is None or user.disabled:
