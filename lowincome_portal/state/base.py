@@ -127,6 +127,7 @@ def protected(action: str):
         handler.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
         handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "actor"}
         del handler.__wrapped__
+        handler.protected_action = action
         return handler
 
     return decorate
