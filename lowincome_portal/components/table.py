@@ -8,7 +8,7 @@ import reflex as rx
 def data_table(rows, columns: list[tuple[str, str]], actions: Callable | None = None,
                table_id: str = "data-table") -> rx.Component:
     """`columns` are (key, Chinese header); `actions(row)` draws the last cell."""
-    headers = [rx.table.column_header_cell(label) for _, label in columns]
+    headers = [rx.table.column_header_cell(label, white_space="nowrap") for _, label in columns]
     if actions is not None:
         headers.append(rx.table.column_header_cell("操作"))
 

@@ -16,6 +16,9 @@ PAGE_SIZE = 50
 ALL_ACTIONS = "all"
 ACTION_OPTIONS = [{"value": ALL_ACTIONS, "label": "全部操作"}] + [
     {"value": k, "label": v} for k, v in audit.ACTION_LABELS.items()]
+ALL_ENTITIES = "all"
+ENTITY_OPTIONS = [{"value": ALL_ENTITIES, "label": "全部记录类型"}] + [
+    {"value": k, "label": v} for k, v in audit.ENTITY_LABELS.items()]
 MSG_BAD_DATE = "日期格式应为 年-月-日，例如 2026-01-31"
 MSG_DATE_ORDER = "开始日期不能晚于结束日期"
 
@@ -48,6 +51,7 @@ class AuditState(SessionState):
     total: int = 0
     page: int = 1
     action: str = ALL_ACTIONS
+    entity: str = ALL_ENTITIES
     # The filters in force, as typed (kept server-side to page through them).
     _filters: dict = {}
 
@@ -75,6 +79,10 @@ class AuditState(SessionState):
         self.action = value if value in audit.ACTION_LABELS else ALL_ACTIONS
 
     @rx.event
+    def set_entity(self, value: str):
+        self.entity = value if value in audit.ENTITY_LABELS else ALL_ENTITIES
+
+    @rx.event
     @protected("audit.view")
     def apply_filters(self, actor, form_data: dict):
         date_from = _parse_day(str(form_data.get("date_from", "")))
@@ -83,7 +91,7 @@ class AuditState(SessionState):
             raise ValidationError(MSG_DATE_ORDER)
         self._filters = {
             "username": str(form_data.get("username", ""))[:32],
-            "entity": str(form_data.get("entity", ""))[:48],
+            "entity": "" if self.entity == ALL_ENTITIES else self.entity,
             "entity_id": str(form_data.get("entity_id", ""))[:64],
             "action": "" if self.action == ALL_ACTIONS else self.action,
             "date_from": date_from,
@@ -111,7 +119,12 @@ def audit_page() -> rx.Component:
         rx.form(
             rx.hstack(
                 rx.input(name="username", placeholder="用户名", id="filter-username", width="9em"),
-                rx.input(name="entity", placeholder="记录类型（如 user）", id="filter-entity", width="10em"),
+                rx.select.root(
+                    rx.select.trigger(id="filter-entity"),
+                    rx.select.content(*[rx.select.item(o["label"], value=o["value"])
+                                        for o in ENTITY_OPTIONS]),
+                    value=AuditState.entity, on_change=AuditState.set_entity,
+                ),
                 rx.input(name="entity_id", placeholder="记录编号", id="filter-entity-id", width="7em"),
                 rx.select.root(
                     rx.select.trigger(id="filter-action"),

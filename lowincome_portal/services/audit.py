@@ -37,6 +37,14 @@ ACTION_LABELS = {
     "import": "导入",
 }
 
+# The kinds of record the trail names, as county staff call them.
+ENTITY_LABELS = {
+    "user": "账号",
+    "organisation": "合作机构",
+    "area": "区划",
+    "policy_parameter": "政策参数",
+}
+
 
 def _jsonable(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
@@ -136,7 +144,7 @@ def _entry_dict(entry: AuditEntry) -> dict:
         "username": entry.username or "—",
         "area": entry.user_area_code or "",
         "action": ACTION_LABELS.get(entry.action, entry.action),
-        "entity": entry.entity,
+        "entity": ENTITY_LABELS.get(entry.entity, entry.entity),
         "entity_id": entry.entity_id,
         "old": entry.old_values,
         "new": entry.new_values,

@@ -114,7 +114,7 @@ def _app_states():
 
 # Handlers that need no sign-in: they only shape the page or a form the server re-checks.
 PUBLIC = {"login", "logout", "dismiss_messages", "close_form", "toggle_role",
-          "set_form_area", "set_form_org", "set_action", "setvar"}
+          "set_form_area", "set_form_org", "set_action", "set_entity", "setvar"}
 
 
 def test_every_handler_is_guarded_or_known_public():
