@@ -10,4 +10,20 @@ mkdir -p "$ROOT/data"
 lowincome-portal migrate
 lowincome-portal seed-demo
 lowincome-portal demo-logins
-exec reflex run --env "${PORTAL_ENV:-dev}" --frontend-port 3000 --backend-port 8000
+
+# Print the logins again once the portal answers: Reflex's own output pushes them off screen.
+(
+  for _ in $(seq 1 180); do
+    if curl -sf -o /dev/null http://localhost:3000/; then
+      echo; echo "门户已启动：http://localhost:3000/"; lowincome-portal demo-logins; exit 0
+    fi
+    sleep 2
+  done
+) &
+
+# prod (the default) builds once and serves frontend and backend together on :3000;
+# PORTAL_ENV=dev serves the hot-reloading frontend on :3000 and the backend on :8000.
+if [ "${PORTAL_ENV:-prod}" = "dev" ]; then
+  exec reflex run --env dev --frontend-port 3000 --backend-port 8000
+fi
+exec reflex run --env prod --frontend-port 3000 --backend-port 3000
