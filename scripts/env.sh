@@ -21,11 +21,10 @@ install_python_and_bun() {
   fi
   local stamp="$VENV/.installed-$extras"
   if [ ! -f "$stamp" ] || [ "$ROOT/pyproject.toml" -nt "$stamp" ]; then
-    if [ "$extras" = "test" ]; then
-      "$VENV/bin/pip" install -q -e "$ROOT[test]"
-    else
-      "$VENV/bin/pip" install -q -e "$ROOT"
-    fi
+    local target="$ROOT"
+    [ "$extras" = "test" ] && target="$ROOT[test]"
+    # This machine's pip config names local index folders that may be absent: hide that noise.
+    "$VENV/bin/pip" install -q -e "$target" 2> >(grep -v "^WARNING: Location" >&2)
     touch "$stamp"
   fi
   if [ ! -x "$TOOLS/node_modules/.bin/bun" ]; then
