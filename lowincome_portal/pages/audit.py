@@ -5,6 +5,7 @@ from typing import TypedDict
 
 import reflex as rx
 
+from ..components.forms import choice_select
 from ..components.shell import shell
 from ..components.table import data_table, pager
 from ..db.uow import unit_of_work
@@ -119,19 +120,9 @@ def audit_page() -> rx.Component:
         rx.form(
             rx.hstack(
                 rx.input(name="username", placeholder="用户名", id="filter-username", width="9em"),
-                rx.select.root(
-                    rx.select.trigger(id="filter-entity"),
-                    rx.select.content(*[rx.select.item(o["label"], value=o["value"])
-                                        for o in ENTITY_OPTIONS]),
-                    value=AuditState.entity, on_change=AuditState.set_entity,
-                ),
+                choice_select(ENTITY_OPTIONS, AuditState.entity, AuditState.set_entity, "filter-entity"),
                 rx.input(name="entity_id", placeholder="记录编号", id="filter-entity-id", width="7em"),
-                rx.select.root(
-                    rx.select.trigger(id="filter-action"),
-                    rx.select.content(*[rx.select.item(o["label"], value=o["value"])
-                                        for o in ACTION_OPTIONS]),
-                    value=AuditState.action, on_change=AuditState.set_action,
-                ),
+                choice_select(ACTION_OPTIONS, AuditState.action, AuditState.set_action, "filter-action"),
                 rx.input(name="date_from", type="date", id="filter-date-from"),
                 rx.text("至", size="2"),
                 rx.input(name="date_to", type="date", id="filter-date-to"),

@@ -7,7 +7,7 @@ import reflex as rx
 from ..components.shell import shell
 from ..db.uow import unit_of_work
 from ..services import home
-from ..state.base import SessionState, protected
+from ..state.base import SessionState
 
 
 class PendingSection(TypedDict):
@@ -28,11 +28,6 @@ class HomeState(SessionState):
         if actor is not None:
             self._load(actor)
         return redirect
-
-    @rx.event
-    @protected("home.view")
-    def refresh(self, actor):
-        self._load(actor)
 
     def _load(self, actor) -> None:
         with unit_of_work() as session:

@@ -90,10 +90,6 @@ class SessionState(rx.State):
         self._forget(MSG_SIGNED_OUT)
         return rx.redirect(routes.LOGIN)
 
-    @rx.event
-    def dismiss_messages(self):
-        self.error = self.info = ""
-
 
 def protected(action: str):
     """Guard an event handler: signed in, `action` allowed, user errors shown in Chinese.

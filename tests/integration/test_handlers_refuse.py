@@ -113,7 +113,7 @@ def _app_states():
 
 
 # Handlers that need no sign-in: they only shape the page or a form the server re-checks.
-PUBLIC = {"login", "logout", "dismiss_messages", "close_form", "toggle_role",
+PUBLIC = {"login", "logout", "close_form", "toggle_role",
           "set_form_area", "set_form_org", "set_action", "set_entity", "setvar"}
 
 
