@@ -2,12 +2,14 @@
 
 from datetime import timedelta
 
+import pytest
 from sqlmodel import Session, func, select
 
 from lowincome_portal.db.tables import AuditEntry, PolicyParameter, User, UserSession
 from lowincome_portal.db.timeutil import utcnow
 from lowincome_portal.db.uow import unit_of_work
 from lowincome_portal.demo.seed import DEMO_PASSWORD
+from lowincome_portal.domain.errors import ValidationError
 from lowincome_portal.services import auth
 
 
@@ -112,14 +114,14 @@ def test_disabled_user_is_refused_at_login_and_mid_session(engine):
 def test_change_password_rules_and_other_sessions_end(engine):
     first = login(engine, "xinmin")
     second = login(engine, "xinmin")
-    with unit_of_work(engine) as s:
-        try:
-            auth.change_password(s, actor=first.actor, token=first.token, old="wrong",
-                                 new="NewPass2027", confirm="NewPass2027")
-        except Exception as exc:  # noqa: BLE001
-            assert exc.message == auth.MSG_WRONG_OLD
-        else:
-            raise AssertionError("wrong old password accepted")
+    with pytest.raises(ValidationError) as err, unit_of_work(engine) as s:
+        auth.change_password(s, actor=first.actor, token=first.token, old="wrong",
+                             new="NewPass2027", confirm="NewPass2027")
+    assert err.value.message == auth.MSG_WRONG_OLD
+    with pytest.raises(ValidationError) as err, unit_of_work(engine) as s:
+        auth.change_password(s, actor=first.actor, token=first.token, old=DEMO_PASSWORD,
+                             new="NewPass2027", confirm="NewPass2028")
+    assert err.value.message == auth.MSG_MISMATCH
     with unit_of_work(engine) as s:
         auth.change_password(s, actor=first.actor, token=first.token, old=DEMO_PASSWORD,
                              new="NewPass2027", confirm="NewPass2027")
