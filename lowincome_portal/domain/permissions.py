@@ -21,6 +21,10 @@ from .roles import (
 
 STAFF = (ADMIN, COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF, VILLAGE_STAFF)
 COUNTY_OFFICERS = (ADMIN, COUNTY_CIVIL, COUNTY_AGRI)
+# Those who work with households: the system admin manages accounts and settings, not people.
+CASEWORKERS = (COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF, VILLAGE_STAFF)
+# Those whose work needs whole ID numbers, phones and bank accounts (payments, data checks).
+REVEALERS = (COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF)
 
 ACTION_ROLES: dict[str, tuple[str, ...]] = {
     # every signed-in user
@@ -33,6 +37,16 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     # areas
     "area.view": STAFF + (LEADER,),
     "area.manage": (ADMIN,),
+    # the unified registry: households, members, economic status, visits
+    "registry.view": CASEWORKERS,
+    "registry.edit": CASEWORKERS,
+    "registry.reveal": REVEALERS,
+    "registry.import": REVEALERS,
+    "registry.export": REVEALERS,
+    "visit.record": CASEWORKERS,
+    "means_test.run": CASEWORKERS,
+    # tags are set by decisions: civil affairs for assistance, agriculture for monitoring
+    "tag.manage": (COUNTY_CIVIL, COUNTY_AGRI),
     # county summaries
     "summary.view": COUNTY_OFFICERS + (LEADER,),
 }

@@ -43,6 +43,12 @@ ENTITY_LABELS = {
     "organisation": "合作机构",
     "area": "区划",
     "policy_parameter": "政策参数",
+    "household": "家庭",
+    "member": "家庭成员",
+    "economic_status": "家庭经济状况",
+    "household_tag": "对象标识",
+    "visit": "走访",
+    "service_station": "服务站点",
 }
 
 

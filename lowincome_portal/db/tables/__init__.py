@@ -4,13 +4,21 @@ from .accounts import User, UserRole, UserSession
 from .areas import Area, Organisation
 from .audit import AuditEntry
 from .parameters import PolicyParameter
+from .registry import EconomicStatus, Household, HouseholdTag, Member, Visit
+from .stations import ServiceStation
 
 __all__ = [
     "Area",
     "AuditEntry",
+    "EconomicStatus",
+    "Household",
+    "HouseholdTag",
+    "Member",
     "Organisation",
     "PolicyParameter",
+    "ServiceStation",
     "User",
     "UserRole",
     "UserSession",
+    "Visit",
 ]
