@@ -3,11 +3,13 @@
 import reflex as rx
 
 from . import routes
-from .pages.areas import AreasState, areas_page
 from .pages.audit import AuditState, audit_page
 from .pages.home import HomeState, home_page
 from .pages.login import LoginState, login_page
 from .pages.password import PasswordState, password_page
+from .pages.resources.form import ResourceFormState, resource_edit_page
+from .pages.resources.list import ResourceListState, resource_list_page
+from .pages.resources.record import ResourceRecordState, resource_record_page
 from .pages.users import UsersState, users_page
 
 app = rx.App()
@@ -16,4 +18,10 @@ app.add_page(home_page, route=routes.HOME, title="首页", on_load=HomeState.on_
 app.add_page(password_page, route=routes.PASSWORD, title="修改密码", on_load=PasswordState.on_enter)
 app.add_page(users_page, route=routes.USERS, title="账号管理", on_load=UsersState.on_enter)
 app.add_page(audit_page, route=routes.AUDIT, title="审计日志", on_load=AuditState.on_enter)
-app.add_page(areas_page, route=routes.AREAS, title="区划管理", on_load=AreasState.on_enter)
+# The low-code pages, one set for every declared resource.
+app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",
+             on_load=ResourceListState.on_enter)
+app.add_page(resource_record_page, route=routes.RESOURCE_RECORD, title="数据管理",
+             on_load=[ResourceRecordState.on_enter, ResourceFormState.on_enter])
+app.add_page(resource_edit_page, route=routes.RESOURCE_EDIT, title="数据管理",
+             on_load=ResourceFormState.on_enter)

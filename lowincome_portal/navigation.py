@@ -1,12 +1,18 @@
 """The navigation menu as data: a label, a route and the action that must be allowed.
 The menu a user sees is this list filtered by `permissions.can`."""
 
+from . import resources  # noqa: F401 - registers the resources' actions before menus are drawn
 from . import routes
 from .domain.permissions import Actor, can
 
 MENU = (
     ("首页", routes.HOME, "home.view"),
-    ("区划管理", routes.AREAS, "area.view"),
+    ("家庭档案", routes.HOUSEHOLDS, "households.read"),
+    ("批量导入", routes.REGISTRY_IMPORT, "registry.import"),
+    ("服务站点", routes.STATIONS, "stations.read"),
+    ("合作机构", routes.ORGANISATIONS, "organisations.read"),
+    ("政策参数", routes.PARAMETERS, "parameters.read"),
+    ("区划管理", routes.AREAS, "areas.read"),
     ("账号管理", routes.USERS, "user.view"),
     ("审计日志", routes.AUDIT, "audit.view"),
     ("修改密码", routes.PASSWORD, "account.password"),

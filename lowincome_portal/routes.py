@@ -1,8 +1,44 @@
-"""Every route of the portal, in one place."""
+"""Every route of the portal, in one place, with builders for the dynamic ones."""
 
 LOGIN = "/login"
 HOME = "/"
 PASSWORD = "/account/password"
 USERS = "/admin/users"
 AUDIT = "/admin/audit"
-AREAS = "/areas"
+
+# The low-code pages: /r/<resource>, /r/<resource>/<key>, /r/<resource>/<key>/edit, /r/<resource>/new
+RESOURCE_LIST = "/r/[resource]"
+RESOURCE_RECORD = "/r/[resource]/[record]"
+RESOURCE_EDIT = "/r/[resource]/[record]/edit"
+NEW_RECORD = "new"
+
+HOUSEHOLD = "/households/[household_id]"
+HOUSEHOLD_NEW = "/households/new"
+REGISTRY_IMPORT = "/registry/import"
+
+
+def resource_list(name: str) -> str:
+    return f"/r/{name}"
+
+
+def resource_record(name: str, key: str) -> str:
+    return f"/r/{name}/{key}"
+
+
+def resource_edit(name: str, key: str) -> str:
+    return f"/r/{name}/{key}/edit"
+
+
+def resource_new(name: str) -> str:
+    return f"/r/{name}/{NEW_RECORD}"
+
+
+def household(household_id) -> str:
+    return f"/households/{household_id}"
+
+
+AREAS = resource_list("areas")
+HOUSEHOLDS = resource_list("households")
+STATIONS = resource_list("stations")
+ORGANISATIONS = resource_list("organisations")
+PARAMETERS = resource_list("parameters")

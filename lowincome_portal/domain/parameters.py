@@ -23,5 +23,20 @@ CATALOGUE: dict[str, ParameterSpec] = {
         ParameterSpec("session_idle_minutes", "无操作自动退出时间", "分钟", Decimal(30)),
         ParameterSpec("login_max_failures", "密码连续错误锁定次数", "次", Decimal(5)),
         ParameterSpec("login_lockout_minutes", "账号锁定时长", "分钟", Decimal(15)),
+        # The means test (domain/means_test.py). Defaults are a rural Chongqing-like demo, not
+        # official figures; each is the latest value of the demo series (demo/policy_series.py),
+        # dated so that seeding both never gives one date two values.
+        ParameterSpec("dibao_standard_monthly", "农村低保标准", "元/人·月", Decimal("630"), date(2025, 7, 1)),
+        ParameterSpec("edge_multiplier", "低保边缘收入倍数（低保标准的倍数）", "倍", Decimal("1.5")),
+        ParameterSpec("rigid_share", "刚性支出占家庭收入比例", "比例（0-1）", Decimal("0.7")),
+        ParameterSpec("income_reference_annual", "上年度当地农村居民人均可支配收入", "元/人·年",
+                      Decimal("22131")),
+        ParameterSpec("monitoring_line_annual", "防返贫监测收入线", "元/人·年", Decimal("7300")),
+        # 24 months of the 630-yuan standard, a common local rule of thumb for deposits.
+        ParameterSpec("deposit_limit_per_capita", "人均存款限额", "元/人", Decimal("15120")),
+        ParameterSpec("vehicle_limit", "机动车辆限额", "辆", Decimal(0)),
+        ParameterSpec("extra_house_limit", "自住房以外房产限额", "套", Decimal(0)),
+        ParameterSpec("business_limit", "登记经营主体限额", "个", Decimal(0)),
+        ParameterSpec("visit_recent_days", "近期走访提醒天数", "天", Decimal(30)),
     )
 }

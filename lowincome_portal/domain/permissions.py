@@ -34,8 +34,7 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "user.view": (ADMIN,),
     "user.manage": (ADMIN,),
     "audit.view": (ADMIN,),
-    # areas
-    "area.view": STAFF + (LEADER,),
+    # loading the county's area list from a file (the areas resource grants the rest)
     "area.manage": (ADMIN,),
     # the unified registry: households, members, economic status, visits
     "registry.view": CASEWORKERS,
@@ -50,6 +49,19 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     # county summaries
     "summary.view": COUNTY_OFFICERS + (LEADER,),
 }
+
+
+def grant(action: str, roles: tuple[str, ...]) -> None:
+    """Register the roles of an action declared elsewhere (the low-code resources declare theirs).
+
+    Declaring the same action twice with different roles is a programming error.
+    """
+    unknown = set(roles) - set(ALL_ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles for {action}: {sorted(unknown)}")
+    if ACTION_ROLES.get(action, tuple(roles)) != tuple(roles):
+        raise ValueError(f"action {action} is already granted to other roles")
+    ACTION_ROLES[action] = tuple(roles)
 
 
 @dataclass(frozen=True)

@@ -130,12 +130,3 @@ def area_path(session: Session, code: str | None) -> str:
         current = areas.parent_code(current)
     names = area_names(session, set(chain))
     return " / ".join(names[c] for c in reversed(chain) if c in names)
-
-
-def list_areas(session: Session, *, actor: Actor) -> list[dict]:
-    """Every area inside the actor's own area, in code order."""
-    require(actor, "area.view")
-    rows = session.exec(select(Area).order_by(Area.code)).all()
-    return [{"code": a.code, "name": a.name, "level": areas.LEVEL_LABELS[a.level],
-             "parent_code": a.parent_code or "", "sample": a.is_sample}
-            for a in rows if actor.area_code and areas.contains(actor.area_code, a.code)]

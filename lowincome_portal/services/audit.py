@@ -35,6 +35,7 @@ ACTION_LABELS = {
     "session_end": "会话结束",
     "reveal": "查看完整信息",
     "import": "导入",
+    "export": "导出",
 }
 
 # The kinds of record the trail names, as county staff call them.

@@ -8,6 +8,8 @@ checks `permissions.can`, and turns user-caused errors into a Chinese message.
 import functools
 import inspect
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import reflex as rx
 
@@ -42,6 +44,8 @@ class SessionState(rx.State):
     info: str = ""
     # a message for the sign-in page: why the user was sent there
     notice: str = ""
+    # a message to show on the next page entered (e.g. "已保存" after a redirect)
+    _flash: str = ""
 
     def _actor(self) -> Actor | None:
         """The user behind this browser's token, checked against the database now."""
@@ -69,7 +73,8 @@ class SessionState(rx.State):
 
     def _enter(self, action: str) -> tuple[Actor | None, rx.event.EventSpec | None]:
         """Check the page's action on load: returns the actor, or the redirect to follow."""
-        self.error = self.info = ""
+        self.error = ""
+        self.info, self._flash = self._flash, ""
         actor = self._actor()
         if actor is None:
             return None, rx.redirect(routes.LOGIN)
@@ -91,9 +96,11 @@ class SessionState(rx.State):
         return rx.redirect(routes.LOGIN)
 
 
-def protected(action: str):
+def protected(action: str | Callable[[Any], str]):
     """Guard an event handler: signed in, `action` allowed, user errors shown in Chinese.
 
+    `action` is the action name, or a function of the state that names it (the generic
+    resource pages check "<resource>.<op>" for the resource the page was entered with).
     The handler receives the checked actor as its first argument after self; the
     browser never sees that parameter. Record-level scope is checked by the service.
     """
@@ -104,8 +111,9 @@ def protected(action: str):
             actor = self._actor()
             if actor is None:
                 return rx.redirect(routes.LOGIN)
-            if not can(actor, action):
-                log.warning("refused %s to user %s", action, actor.username)
+            wanted = action(self) if callable(action) else action
+            if not can(actor, wanted):
+                log.warning("refused %s to user %s", wanted, actor.username)
                 self.error = PermissionDenied.default_message
                 return None
             try:
@@ -123,7 +131,7 @@ def protected(action: str):
         handler.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
         handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "actor"}
         del handler.__wrapped__
-        handler.protected_action = action
+        handler.protected_action = action if isinstance(action, str) else f"<{fn.__name__}>"
         return handler
 
     return decorate

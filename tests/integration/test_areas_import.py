@@ -5,7 +5,7 @@ from sqlmodel import Session, func, select
 from lowincome_portal.cli import main as cli
 from lowincome_portal.db.tables import Area
 from lowincome_portal.db.uow import unit_of_work
-from lowincome_portal.services.areas import import_areas, list_areas
+from lowincome_portal.services.areas import import_areas
 
 
 def area_count(engine):
@@ -62,9 +62,3 @@ def test_cli_load_areas_exit_codes(engine, tmp_path, capsys):
     bad.write_text("区划代码,名称,上级代码\nabc,坏村,\n", encoding="utf-8")
     assert cli(["load-areas", str(bad)]) == 2
     assert "第 2 行" in capsys.readouterr().err
-
-
-def test_township_staff_see_only_their_township(engine, actor_of):
-    with Session(engine) as s:
-        rows = list_areas(s, actor=actor_of("xinmin"))
-    assert rows and all(r["code"].startswith("500231100") for r in rows)

@@ -114,7 +114,8 @@ def _app_states():
 
 # Handlers that need no sign-in: they only shape the page or a form the server re-checks.
 PUBLIC = {"login", "logout", "close_form", "toggle_role",
-          "set_form_area", "set_form_org", "set_action", "set_entity", "setvar"}
+          "set_form_area", "set_form_org", "set_action", "set_entity", "setvar",
+          "set_value", "set_flag", "ask_delete"}
 
 
 def test_every_handler_is_guarded_or_known_public():
@@ -124,7 +125,9 @@ def test_every_handler_is_guarded_or_known_public():
             if name in PUBLIC:
                 continue
             if name == "on_enter":
-                assert "self._enter(" in inspect.getsource(handler.fn) or cls.__name__ == "LoginState"
+                source = inspect.getsource(handler.fn)
+                assert ("self._enter(" in source or "self._enter_resource(" in source
+                        or cls.__name__ == "LoginState"), f"{cls.__name__}.on_enter"
                 continue
             assert getattr(handler.fn, "protected_action", None), f"{cls.__name__}.{name} is not guarded"
             # The checked actor is injected on the server, never taken from the browser.

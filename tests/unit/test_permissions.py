@@ -25,11 +25,11 @@ def test_unknown_action_is_refused_to_everyone():
 
 def test_area_scope_by_code():
     township = actor(roles.TOWNSHIP_STAFF, area=XINMIN)
-    assert can(township, "area.view", Scope(area_code=FENGHUANG))
-    assert not can(township, "area.view", Scope(area_code="500231101200"))
+    assert can(township, "registry.view", Scope(area_code=FENGHUANG))
+    assert not can(township, "registry.view", Scope(area_code="500231101200"))
     village = actor(roles.VILLAGE_STAFF, area=FENGHUANG)
-    assert can(village, "area.view", Scope(area_code=FENGHUANG))
-    assert not can(village, "area.view", Scope(area_code=XINMIN))
+    assert can(village, "registry.view", Scope(area_code=FENGHUANG))
+    assert not can(village, "registry.view", Scope(area_code=XINMIN))
 
 
 def test_partner_scope_is_its_organisation():
