@@ -56,6 +56,33 @@ def _load_areas(args) -> int:
     return 0
 
 
+def _assess(args) -> int:
+    """The means test on a JSON file; see docs/assess.md. Exit 2 on any input error."""
+    import json
+
+    from .domain import means_test
+    from .domain.errors import ValidationError
+    from .domain.means_test_input import choose_policy, parse_text, policy_note
+    from .services.means_test import database_policy_values
+
+    path = Path(args.file)
+    try:
+        request = parse_text(path.read_text("utf-8-sig"))
+        stored, why_not = database_policy_values(request.facts.as_of)
+        policy, sources = choose_policy(request.policy_overrides, stored)
+        result = means_test.summary(means_test.assess(request.facts, policy), policy)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"无法读取文件 {path}：{exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(f"输入有误（{path}）：{exc.message}", file=sys.stderr)
+        return 2
+    result["policy_source"] = sources
+    result["policy_note"] = policy_note(sources, request.facts.as_of, why_not)
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="lowincome-portal", description="农村低收入人口救助帮扶平台")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     load = sub.add_parser("load-areas", help="load areas from a CSV (区划代码,名称,上级代码)")
     load.add_argument("file")
     load.set_defaults(run=_load_areas)
+    assess = sub.add_parser("assess", help="means test of one household described in a JSON file (docs/assess.md)")
+    assess.add_argument("file")
+    assess.set_defaults(run=_assess)
     args = parser.parse_args(argv)
     return args.run(args)
 

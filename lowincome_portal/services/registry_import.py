@@ -105,8 +105,9 @@ _EXAMPLE_ROWS = [
      _EXAMPLE_HEAD, "张小明", _example_id("20200901", "013"), "子女", "男", "", "无劳动能力", "健康",
      "", "", "学龄前", "学前教育", "是"],
 ]
-# Rows copied from the template by mistake are refused rather than registered.
-EXAMPLE_ID_NUMBERS = frozenset(r[8] for r in _EXAMPLE_ROWS)
+# Rows left in from the template are refused rather than registered. The name must match
+# too: a real person may well hold one of these numbers.
+EXAMPLE_PEOPLE = frozenset((r[8], r[7]) for r in _EXAMPLE_ROWS)
 
 
 def template_workbook() -> bytes:
@@ -240,7 +241,7 @@ class _Checker:
                 continue
             values = {k: cells[position[k]] for k in member_keys}
             id_key = _id_key(values.get("id_number", ""))
-            if id_key in EXAMPLE_ID_NUMBERS:
+            if (id_key, values.get("name", "").strip()) in EXAMPLE_PEOPLE:
                 errors.append((line, H["id_number"], "这是模板中的示例行，请删除后再导入"))
             if id_key:
                 first = id_lines.setdefault(id_key, line)

@@ -157,7 +157,7 @@ def display(f: Field, value: Any, areas: dict[str, str], choices: dict[str, str]
             return "、".join(labels.get(code, code) for code in str(value).split())
         return labels.get(str(value), str(value))
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+        return format(value.normalize(), "f")
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
