@@ -5,8 +5,12 @@ import reflex as rx
 from . import routes
 from .pages.audit import AuditState, audit_page
 from .pages.home import HomeState, home_page
+from .pages.household.page import household_page
+from .pages.household.state import HouseholdState
+from .pages.household_new import NewHouseholdState, new_household_page
 from .pages.login import LoginState, login_page
 from .pages.password import PasswordState, password_page
+from .pages.registry_import import RegistryImportState, registry_import_page
 from .pages.resources.form import ResourceFormState, resource_edit_page
 from .pages.resources.list import ResourceListState, resource_list_page
 from .pages.resources.record import ResourceRecordState, resource_record_page
@@ -18,6 +22,11 @@ app.add_page(home_page, route=routes.HOME, title="首页", on_load=HomeState.on_
 app.add_page(password_page, route=routes.PASSWORD, title="修改密码", on_load=PasswordState.on_enter)
 app.add_page(users_page, route=routes.USERS, title="账号管理", on_load=UsersState.on_enter)
 app.add_page(audit_page, route=routes.AUDIT, title="审计日志", on_load=AuditState.on_enter)
+app.add_page(registry_import_page, route=routes.REGISTRY_IMPORT, title="批量导入",
+             on_load=RegistryImportState.on_enter)
+# The registry: a new household, then its own page (added before the dynamic route).
+app.add_page(new_household_page, route=routes.HOUSEHOLD_NEW, title="登记家庭", on_load=NewHouseholdState.on_enter)
+app.add_page(household_page, route=routes.HOUSEHOLD, title="家庭全景", on_load=HouseholdState.on_enter)
 # The low-code pages, one set for every declared resource.
 app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",
              on_load=ResourceListState.on_enter)

@@ -13,9 +13,11 @@ What the data looks like, and why:
 - Ages follow the household's make-up (elderly alone, couples with children, grandparents
   with left-behind grandchildren), giving many elderly and children and a thin working-age
   middle, as in the villages.
-- Resident IDs: prefix 500231 (垫江县), the birth date, a sequence whose last digit is odd
-  for men and even for women, and the GB 11643 check digit. generate_county uses sequence
-  numbers 000-499 and synthetic_import_rows 500-999, so the two can never clash.
+- Resident IDs: 垫江县's area code (500231 for people born since 1997; 512322 / 511421,
+  the county's codes under Sichuan, for those born before - python-stdnum, and so the
+  portal, refuse 500231 with an earlier birth year), the birth date, a sequence whose last
+  digit is odd for men and even for women, and the GB 11643 check digit. generate_county
+  uses sequence numbers 000-499 and synthetic_import_rows 500-999, so the two never clash.
 - Labour capacity follows the rules (none under 16, at 60 and over, grade 1-2 disability,
   grade 3 intellectual/mental disability, serious illness); about 6% of people are disabled.
 - Tags with roughly the county's shares (低保 6%, 特困 1.5%, 低保边缘 3%, 刚性支出困难 1%,
@@ -43,6 +45,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import resources
 from itertools import accumulate
+from operator import mul
 
 import sqlalchemy as sa
 from faker import Faker
@@ -56,7 +59,11 @@ from ..domain import registry as codes
 from ..domain.registry_input import no_labour_by_rule
 
 SYNTHETIC_NOTE = "合成数据"
-ID_PREFIX = "500231"
+COUNTY_PREFIX = "500231"
+# 垫江县's code in the ID number depends on when the number was assigned: 512322 under
+# 涪陵地区 (to 1995), 511421 under 涪陵市 (1995-1997), 500231 since Chongqing (1997).
+# python-stdnum checks the code against the birth year, and so does the portal.
+ID_AREA_CODES = ((1997, "500231"), (1996, "511421"), (0, "512322"))
 COUNTY_SEQUENCES = (0, 500)    # generate_county: sequence numbers 000-499
 IMPORT_SEQUENCES = (500, 1000)  # synthetic_import_rows: 500-999
 CHUNK = 5000                   # households generated and inserted at a time
@@ -90,7 +97,12 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
 def id_check_digit(body17: str) -> str:
     """GB 11643 check character of the first 17 digits."""
-    return "10X98765432"[sum(int(d) * w for d, w in zip(body17, _ID_WEIGHTS)) % 11]
+    return "10X98765432"[sum(map(mul, map(int, body17), _ID_WEIGHTS)) % 11]
+
+
+def id_area_code(birth_year: int) -> str:
+    """The six-digit area code of an ID number of someone born in 垫江县 in that year."""
+    return next(code for since, code in ID_AREA_CODES if birth_year >= since)
 
 
 def _luhn_complete(body: str) -> str:
@@ -110,7 +122,13 @@ def _age_on(birth: date, on: date) -> int:
 
 
 def _yuan(value: float) -> Decimal:
-    return Decimal(max(0, int(round(value)))).quantize(Decimal("0.01"))
+    """Whole yuan as a Decimal (the columns keep two places)."""
+    return Decimal(max(0, int(round(value))))
+
+
+def _ri(rng: random.Random, low: int, high: int) -> int:
+    """rng.randint(low, high), several times faster (this module draws millions)."""
+    return low + int(rng.random() * (high - low + 1))
 
 
 def _pick(rng: random.Random, table: tuple[tuple[str, float], ...]) -> str:
@@ -192,12 +210,13 @@ class _People:
             anniversary = self.today.replace(year=year)
         except ValueError:  # 29 February
             anniversary = date(year, 2, 28)
-        return anniversary - timedelta(days=self.rng.randint(1 if age == 0 else 0, 364))
+        return anniversary - timedelta(days=_ri(self.rng, 1 if age == 0 else 0, 364))
 
     def id_number(self, birth: date, male: bool) -> str:
-        rng, stem = self.rng, ID_PREFIX + birth.strftime("%Y%m%d")
+        rng, stem = self.rng, f"{id_area_code(birth.year)}{birth.year:04d}{birth.month:02d}{birth.day:02d}"
+        pairs = (self.seq_high - self.seq_low) // 2
         for _ in range(200):
-            seq = rng.randrange(self.seq_low, self.seq_high, 2) + (1 if male else 0)
+            seq = self.seq_low + 2 * int(rng.random() * pairs) + (1 if male else 0)
             body = f"{stem}{seq:03d}"
             number = body + id_check_digit(body)
             if number not in self.taken:
@@ -210,7 +229,7 @@ class _People:
         birth = self._birth(age)
         age = _age_on(birth, self.today)
         d_type, d_grade = "", None
-        p_disabled = 0.015 if age < 16 else 0.04 if age < 60 else 0.10 if age < 80 else 0.16
+        p_disabled = 0.015 if age < 16 else 0.045 if age < 60 else 0.11 if age < 80 else 0.17
         if rng.random() < p_disabled:
             d_type = _pick(rng, DISABILITY_KINDS)
             d_grade = int(_pick(rng, DISABILITY_GRADES))
@@ -279,52 +298,52 @@ class _People:
 
         def couple(head_age: int, head_male: bool = True) -> None:
             plan.append(("head", head_age, head_male))
-            spouse_age = head_age + (rng.randint(-6, 2) if head_male else rng.randint(-2, 6))
+            spouse_age = head_age + (_ri(rng, -6, 2) if head_male else _ri(rng, -2, 6))
             plan.append(("spouse", max(18, min(spouse_age, 99)), not head_male))
 
         def kids(relation: str, parent_age: int, n: int, oldest: int = 99) -> None:
             for _ in range(n):
-                plan.append((relation, max(0, min(parent_age - rng.randint(21, 36), oldest)), rng.random() < 0.53))
+                plan.append((relation, max(0, min(parent_age - _ri(rng, 21, 36), oldest)), rng.random() < 0.53))
 
         kind = rng.random()
         if size == 1:
             if kind < 0.72:
                 plan.append(("head", elder(), rng.random() < 0.45))
             else:
-                plan.append(("head", rng.randint(30, 59), rng.random() < 0.75))
+                plan.append(("head", int(rng.triangular(30, 60, 54)), rng.random() < 0.75))
         elif size == 2:
             if kind < 0.55:
                 couple(elder())
             elif kind < 0.70:
-                head = rng.randint(58, 82)
+                head = _ri(rng, 58, 82)
                 plan.append(("head", head, rng.random() < 0.5))
-                plan.append(("grandchild", rng.randint(2, 15), rng.random() < 0.53))
+                plan.append(("grandchild", _ri(rng, 2, 15), rng.random() < 0.53))
             elif kind < 0.88:
-                couple(rng.randint(40, 59))
+                couple(int(rng.triangular(40, 60, 55)))
             else:
-                parent = rng.randint(30, 52)
+                parent = _ri(rng, 30, 52)
                 plan.append(("head", parent, rng.random() < 0.45))
                 kids("child", parent, 1)
         elif size == 3:
             if kind < 0.58:
-                head = rng.randint(27, 56)
+                head = int(rng.triangular(26, 60, 51))
                 couple(head)
                 kids("child", head, 1)
             elif kind < 0.73:
-                couple(rng.randint(55, 78))
-                plan.append(("grandchild", rng.randint(1, 16), rng.random() < 0.53))
+                couple(_ri(rng, 55, 78))
+                plan.append(("grandchild", _ri(rng, 1, 16), rng.random() < 0.53))
             elif kind < 0.90:
                 head = elder()
                 couple(head)
-                plan.append(("child", max(22, head - rng.randint(24, 34)), rng.random() < 0.65))
+                plan.append(("child", max(22, head - _ri(rng, 24, 34)), rng.random() < 0.65))
             else:
-                parent = rng.randint(30, 50)
+                parent = _ri(rng, 30, 50)
                 plan.append(("head", parent, rng.random() < 0.4))
                 kids("child", parent, 2)
         else:
             # Three-generation households: the middle couple heads when young grandparents
             # still work, else the grandfather heads with his son's family.
-            head = rng.randint(30, 50)
+            head = int(rng.triangular(30, 58, 49))
             if size == 4 and kind < 0.62:
                 couple(head)
                 kids("child", head, 2)
@@ -332,20 +351,20 @@ class _People:
                 couple(head)
                 elders = 1 if size <= 5 else 2
                 kids("child", head, size - 2 - elders)
-                father = min(head + rng.randint(23, 34), 97)
+                father = min(head + _ri(rng, 23, 34), 97)
                 plan.append(("parent", father, elders == 2 or rng.random() < 0.4))
                 if elders == 2:
-                    plan.append(("parent", min(father + rng.randint(-5, 2), 97), False))
+                    plan.append(("parent", min(father + _ri(rng, -5, 2), 97), False))
             else:
-                grand = rng.randint(56, 80)
+                grand = _ri(rng, 56, 80)
                 couple(grand)
-                son = max(22, grand - rng.randint(23, 32))
+                son = max(22, grand - _ri(rng, 23, 32))
                 plan.append(("child", son, True))
-                plan.append(("child_in_law", max(20, son + rng.randint(-4, 2)), False))
+                plan.append(("child_in_law", max(20, son + _ri(rng, -4, 2)), False))
                 kids("grandchild", son, size - 4, oldest=max(0, min(son - 20, 30)))
         plan = plan[:size]
         while len(plan) < size:
-            plan.append(("grandchild", rng.randint(0, 15), rng.random() < 0.53))
+            plan.append(("grandchild", _ri(rng, 0, 15), rng.random() < 0.53))
         members = []
         for relation, age, male in plan:
             if relation in ("head", "child", "grandchild", "parent", "sibling") and male:
@@ -424,6 +443,12 @@ def _assign_tags(rng: random.Random, homes: list[dict], quota: _Quota, done_afte
                 m["has_supporter"] = False
 
 
+_WAGE_JOBS = frozenset(("migrant", "local_work", "flexible", "public_job"))
+_MEDICAL = {"healthy": (0, 600), "chronic": (1000, 5000), "serious": (5000, 40000), "disabled": (500, 4000)}
+_EDUCATION = {"preschool": 2500, "primary": 800, "junior": 1500, "senior": 4000, "vocational": 3000,
+              "college": 12000}
+
+
 def _economics(rng: random.Random, h: dict, today: date) -> dict:
     members, tags, size = h["members"], set(h["tags"]), len(h["members"])
     standard = DIBAO_MONTHLY
@@ -436,18 +461,35 @@ def _economics(rng: random.Random, h: dict, today: date) -> dict:
     elif codes.RIGID_HARDSHIP in tags:
         pc_month = rng.uniform(1.6 * standard, RURAL_INCOME / 12 * 0.95)
     elif codes.MONITORING in tags:
-        pc_month = MONITORING_LINE / 12 * rng.uniform(0.75, 1.25)
+        # above the 边缘 line (else it would hold 低保/边缘); monitored for its spending or risk
+        pc_month = standard * rng.uniform(1.5, 2.2)
     else:
         pc_month = max(1.6 * standard, MONITORING_LINE / 12 * 1.1,
                        rng.lognormvariate(math.log(RURAL_INCOME * 0.8 / 12), 0.45))
     total = pc_month * 12 * size
-    pensions = sum(rng.uniform(1500, 2600) for m in members if m["_age"] >= 60)
-    pensions += sum(rng.uniform(700, 1300) for m in members if m["disability_grade"] in (1, 2))
+    uniform = rng.uniform
+    pensions = medical = education = care = 0.0
+    wage_earners = farmers = migrants = businesses = 0
+    for m in members:
+        if m["_age"] >= 60:
+            pensions += uniform(1500, 2600)
+        if m["disability_grade"] in (1, 2):
+            pensions += uniform(700, 1300)
+            care += uniform(1000, 6000)
+        job = m["employment"]
+        if job in _WAGE_JOBS:
+            wage_earners += 1
+            migrants += job == "migrant"
+        elif job in ("farming", "self_employed"):
+            farmers += 1
+            businesses += job == "self_employed"
+        low, high = _MEDICAL[m["health"]]
+        medical += uniform(low, high)
+        if m["schooling"] in _EDUCATION:
+            education += _EDUCATION[m["schooling"]] * uniform(0.6, 1.4)
     transfer = min(total, pensions)
     rest = total - transfer
-    wage_earners = sum(1 for m in members if m["employment"] in ("migrant", "local_work", "flexible", "public_job"))
-    farmers = sum(1 for m in members if m["employment"] in ("farming", "self_employed"))
-    property_income = rest * rng.uniform(0, 0.04)
+    property_income = rest * uniform(0, 0.04)
     rest -= property_income
     if wage_earners + farmers == 0:
         wage = business = 0.0
@@ -455,17 +497,11 @@ def _economics(rng: random.Random, h: dict, today: date) -> dict:
     else:
         wage = rest * (3 * wage_earners) / (3 * wage_earners + farmers)
         business = rest - wage
-    migrants = sum(1 for m in members if m["employment"] == "migrant")
-    costs = wage * rng.uniform(0.05, 0.12) if migrants else 0.0
-    medical = sum(rng.uniform(1000, 5000) if m["health"] == "chronic" else
-                  rng.uniform(5000, 40000) if m["health"] == "serious" else
-                  rng.uniform(500, 4000) if m["health"] == "disabled" else
-                  rng.uniform(0, 600) for m in members)
-    education = sum({"primary": 800, "junior": 1500, "senior": 4000, "vocational": 3000, "college": 12000,
-                     "preschool": 2500}.get(m["schooling"], 0) * rng.uniform(0.6, 1.4) for m in members)
-    care = sum(rng.uniform(1000, 6000) for m in members if m["disability_grade"] in (1, 2))
+    costs = wage * uniform(0.05, 0.12) if migrants else 0.0
     if codes.RIGID_HARDSHIP in tags:
         medical = max(medical, total * rng.uniform(0.75, 1.6) - education - care)
+    elif tags == {codes.MONITORING}:
+        medical = max(medical, total * rng.uniform(0.3, 0.9))
     needy = bool(tags)
     deposits = rng.uniform(0, 8000) if needy else rng.lognormvariate(math.log(25000), 0.9)
     vehicles = (1 if rng.random() < 0.01 else 0) if needy else (1 if rng.random() < 0.2 else 0)
@@ -485,12 +521,12 @@ def _economics(rng: random.Random, h: dict, today: date) -> dict:
         if migrants:
             candidates.append("unstable_work")
         candidates += ["disaster", "accident", "farming_failure"] if not candidates else []
-        risk = sorted(set(rng.sample(candidates, min(len(candidates), rng.randint(1, 2)))))
+        risk = sorted(set(rng.sample(candidates, min(len(candidates), _ri(rng, 1, 2)))))
     elif codes.RIGID_HARDSHIP in tags:
         risk = ["illness"]
     return {
         "household_id": h["id"],
-        "recorded_on": today - timedelta(days=rng.randint(10, 300)),
+        "recorded_on": today - timedelta(days=_ri(rng, 10, 300)),
         "source": "visit" if rng.random() < 0.7 else "import",
         "wage_income": _yuan(wage + costs),
         "business_income": _yuan(business),
@@ -500,7 +536,7 @@ def _economics(rng: random.Random, h: dict, today: date) -> dict:
         "deposits": _yuan(deposits),
         "vehicles": vehicles,
         "extra_houses": 0 if needy or rng.random() > 0.03 else 1,
-        "businesses": sum(1 for m in members if m["employment"] == "self_employed"),
+        "businesses": businesses,
         "medical_expense": _yuan(medical),
         "education_expense": _yuan(education),
         "disability_care_expense": _yuan(care),
@@ -515,7 +551,7 @@ def _economics(rng: random.Random, h: dict, today: date) -> dict:
 
 def _decision_ref(rng: random.Random, tag: str, start: date) -> str:
     office = "垫农防" if tag == codes.MONITORING else "垫民救"
-    return f"{office}〔{start.year}〕{rng.randint(1, 400)}号"
+    return f"{office}〔{start.year}〕{_ri(rng, 1, 400)}号"
 
 
 def _tag_rows(rng: random.Random, h: dict, today: date) -> list[dict]:
@@ -529,24 +565,24 @@ def _tag_rows(rng: random.Random, h: dict, today: date) -> list[dict]:
     days = {codes.DIBAO: (60, 3650), codes.TEKUN: (90, 4000), codes.DIBAO_EDGE: (45, 700),
             codes.RIGID_HARDSHIP: (15, 350), codes.MONITORING: (30, 1800)}
     for tag in h["tags"]:
-        start = today - timedelta(days=rng.randint(*days[tag]))
+        start = today - timedelta(days=_ri(rng, *days[tag]))
         subtype = _pick(rng, MONITORING_SUBTYPES) if tag == codes.MONITORING else ""
         if tag in (codes.DIBAO, codes.DIBAO_EDGE) and rng.random() < 0.2 and start.year > 2016:
             # an earlier period: left 低保 when income rose, came back (or moved to 边缘)
-            ended = start - timedelta(days=rng.randint(1, 200))
-            row(codes.DIBAO, ended - timedelta(days=rng.randint(400, 2000)), ended)
+            ended = start - timedelta(days=_ri(rng, 1, 200))
+            row(codes.DIBAO, ended - timedelta(days=_ri(rng, 400, 2000)), ended)
         row(tag, start, subtype=subtype)
     if not h["tags"]:
         r = rng.random()
         if r < 0.03:
-            end = today - timedelta(days=rng.randint(30, 1500))
-            row(codes.DIBAO, end - timedelta(days=rng.randint(300, 2500)), end)
+            end = today - timedelta(days=_ri(rng, 30, 1500))
+            row(codes.DIBAO, end - timedelta(days=_ri(rng, 300, 2500)), end)
         elif r < 0.05:
-            end = today - timedelta(days=rng.randint(30, 700))
-            row(codes.MONITORING, end - timedelta(days=rng.randint(200, 900)), end,
+            end = today - timedelta(days=_ri(rng, 30, 700))
+            row(codes.MONITORING, end - timedelta(days=_ri(rng, 200, 900)), end,
                 subtype=_pick(rng, MONITORING_SUBTYPES))
         elif r < 0.055:
-            end = today - timedelta(days=rng.randint(1, 300))
+            end = today - timedelta(days=_ri(rng, 1, 300))
             row(codes.RIGID_HARDSHIP, end - timedelta(days=365), end)
     return rows
 
@@ -564,7 +600,7 @@ def _sizes(rng: random.Random, n: int) -> list[int]:
     sizes = [values[min(bisect(cum, rng.random() * cum[-1]), len(values) - 1)] for _ in range(n)]
     diff = sum(sizes) - 3 * n
     while diff:
-        i = rng.randrange(n)
+        i = int(rng.random() * n)
         if diff > 0 and sizes[i] > 1:
             sizes[i] -= 1
             diff -= 1
@@ -579,7 +615,7 @@ class _Places:
 
     def __init__(self, rng: random.Random, villages: list[tuple[str, str, str]], fake: Faker):
         self.rng, self.villages = rng, villages
-        weights = [rng.lognormvariate(0, 0.5) * (0.45 if name.endswith("社区") else 1.0)
+        weights = [rng.lognormvariate(0, 0.3) * (0.45 if name.endswith("社区") else 1.0)
                    for _, name, _ in villages]
         self.cum = list(accumulate(weights))
         self.streets = [fake.street_name() for _ in range(40)]
@@ -589,21 +625,21 @@ class _Places:
         code, name, township = self.villages[min(bisect(self.cum, rng.random() * self.cum[-1]),
                                                  len(self.villages) - 1)]
         if name.endswith("社区"):
-            address = f"重庆市垫江县{township}{name}{rng.choice(self.streets)}{rng.randint(1, 300)}号"
+            address = f"重庆市垫江县{township}{name}{rng.choice(self.streets)}{_ri(rng, 1, 300)}号"
         else:
-            address = f"重庆市垫江县{township}{name}{rng.randint(1, 12)}组{rng.randint(1, 120)}号"
+            address = f"重庆市垫江县{township}{name}{_ri(rng, 1, 12)}组{_ri(rng, 1, 120)}号"
         return code, address
 
 
 def _contact(rng: random.Random, members: list[dict], tagged: bool, accounts: set[str]) -> dict:
     elderly_only = all(m["_age"] >= 60 for m in members)
     phone = "" if rng.random() < (0.2 if elderly_only else 0.05) else \
-        rng.choice(MOBILE) + f"{rng.randrange(10 ** 8):08d}"
+        rng.choice(MOBILE) + f"{int(rng.random() * 10 ** 8):08d}"
     bank_name = account = ""
     if tagged or rng.random() < 0.4:
         bank_name = _pick(rng, BANKS)
         while True:
-            account = _luhn_complete(BANK_BINS[bank_name] + f"{rng.randrange(10 ** 12):012d}")
+            account = _luhn_complete(BANK_BINS[bank_name] + f"{int(rng.random() * 10 ** 12):012d}")
             if account not in accounts:
                 accounts.add(account)
                 break
@@ -630,7 +666,7 @@ def _build(rng: random.Random, people: _People, places: _Places, sizes: list[int
 
 def _villages(conn) -> list[tuple[str, str, str]]:
     rows = conn.execute(sa.select(Area.code, Area.name, Area.level)
-                        .where(Area.code.like(ID_PREFIX + "%")).order_by(Area.code)).all()
+                        .where(Area.code.like(COUNTY_PREFIX + "%")).order_by(Area.code)).all()
     names = {code: name for code, name, _ in rows}
     return [(code, name, names.get(area_rules.parent_code(code), ""))
             for code, name, level in rows if level == area_rules.VILLAGE]

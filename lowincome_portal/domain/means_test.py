@@ -160,58 +160,24 @@ class Assessment:
 def assess(facts: HouseholdFacts, policy: Policy) -> Assessment:
     """Apply the rules of the module docstring; raises ValidationError for an empty household
     or an invalid ID number."""
-    n = len(facts.members)
-    if n == 0:
-        raise ValidationError("家庭没有共同生活成员，无法核算")
-    income = _household_income(facts)
-    monthly = _fen(income / 12 / n)
-    annual = _fen(income / n)
-    rigid = facts.rigid_expenditure_12m.total
-    ratio = (rigid / income).quantize(RATIO_PLACES, ROUND_HALF_UP) if income > 0 else None
-    rigid_large = rigid > policy.rigid_share * income
-    asset_problems = _asset_problems(facts.assets, n, policy)
-    assets_ok = not asset_problems
-    tekun_blockers = _tekun_blockers(facts)
-
-    dibao = monthly < policy.dibao_standard_monthly and assets_ok
-    tekun = dibao and not tekun_blockers
-    edge_line = _fen(policy.edge_multiplier * policy.dibao_standard_monthly)
-    edge = not dibao and monthly < edge_line and assets_ok
-    rigid_hardship = not dibao and annual < policy.income_reference_annual and rigid_large and assets_ok
-    monitoring = annual < policy.monitoring_line_annual or rigid_large
-
-    met = {TEKUN: tekun, DIBAO: dibao, RIGID_HARDSHIP: rigid_hardship, DIBAO_EDGE: edge}
-    qualifies = tuple(tag for tag in PRIORITY if met[tag]) + ((MONITORING,) if monitoring else ())
-    recommended = next((tag for tag in PRIORITY if met[tag]), MONITORING if monitoring else None)
-
-    s = policy.dibao_standard_monthly
-    reasons = list(facts.notes)
-    reasons.append(_income_sentence(facts, income, n, monthly, annual))
-    assets_clause = "且财产状况符合规定" if assets_ok else f"但财产状况不符合规定（{'；'.join(asset_problems)}）"
-    below = monthly < s
-    reasons.append(f"家庭月人均收入 {_yuan(monthly)} 元，{'低于' if below else '不低于'}低保标准 {_yuan(s)} 元/人·月"
-                   + (f"，{assets_clause}" if below else "") + f"，{'符合' if dibao else '不符合'}低保条件")
-    if tekun:
-        reasons.append("家庭成员均为年满 60 周岁、残疾或未成年且无劳动能力、无有能力的法定赡养抚养扶养义务人的人员，"
-                       "且收入低于低保标准、财产状况符合规定，符合特困人员条件；特困与低保不同时认定，特困救助供养标准较高")
-    elif not tekun_blockers:
-        reasons.append("家庭成员均符合特困人员的身份条件，但收入或财产状况不符合低保条件，不符合特困人员条件")
-    elif dibao or len(tekun_blockers) < n:
-        # Worth saying only when the household is near 特困: economically, or by some member.
-        reasons.append(f"{'；'.join(tekun_blockers)}，不符合特困人员条件")
-    if not dibao:
-        reasons.append(f"家庭月人均收入 {_yuan(monthly)} 元，{'低于' if monthly < edge_line else '不低于'}低保边缘标准 "
-                       f"{_yuan(edge_line)} 元/人·月（低保标准的 {_num(policy.edge_multiplier)} 倍）"
-                       + ("" if monthly >= edge_line else "，且财产状况符合规定" if assets_ok else "，但财产状况不符合规定") + f"，{'符合' if edge else '不符合'}低保边缘条件")
-        reasons.append(_rigid_sentence(policy, annual, rigid, income, ratio, rigid_large, assets_ok, rigid_hardship))
-    # The rigid-spending numbers are said once: in the 刚性 sentence, or here when that is absent.
-    rigid_detail = _rigid_clause(policy, rigid, income, ratio, rigid_large) if dibao else None
-    reasons.append(_monitoring_sentence(policy, annual, rigid_large, monitoring, rigid_detail))
-    reasons.append(_recommendation_sentence(recommended, qualifies))
-    return Assessment(as_of=facts.as_of, member_count=n, household_income_12m=income,
-                      per_capita_monthly_income=monthly, per_capita_annual_income=annual,
-                      rigid_expenditure_12m=rigid, rigid_ratio=ratio, assets_within_limits=assets_ok,
-                      qualifies=qualifies, recommended=recommended, reasons=tuple(reasons))
+    f = _figures(facts, policy)
+    assets_ok = not f.asset_problems
+    dibao = f.monthly < policy.dibao_standard_monthly and assets_ok
+    met = {
+        TEKUN: dibao and not f.tekun_blockers,
+        DIBAO: dibao,
+        RIGID_HARDSHIP: (not dibao and f.annual < policy.income_reference_annual and f.rigid_large
+                         and assets_ok),
+        DIBAO_EDGE: not dibao and f.monthly < f.edge_line and assets_ok,
+        MONITORING: f.annual < policy.monitoring_line_annual or f.rigid_large,
+    }
+    qualifies = tuple(tag for tag in (*PRIORITY, MONITORING) if met[tag])
+    recommended = next((tag for tag in PRIORITY if met[tag]), MONITORING if met[MONITORING] else None)
+    return Assessment(as_of=facts.as_of, member_count=f.n, household_income_12m=f.income,
+                      per_capita_monthly_income=f.monthly, per_capita_annual_income=f.annual,
+                      rigid_expenditure_12m=f.rigid, rigid_ratio=f.ratio, assets_within_limits=assets_ok,
+                      qualifies=qualifies, recommended=recommended,
+                      reasons=tuple(_reasons(facts, policy, f, met, qualifies, recommended)))
 
 
 def summary(assessment: Assessment, policy: Policy) -> dict:
@@ -237,6 +203,79 @@ def summary(assessment: Assessment, policy: Policy) -> dict:
 
 # --- the pieces -------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class _Figures:
+    """What the rules compare, worked out once."""
+
+    n: int
+    income: Decimal
+    monthly: Decimal
+    annual: Decimal
+    rigid: Decimal
+    ratio: Decimal | None
+    rigid_large: bool
+    edge_line: Decimal
+    asset_problems: list[str]
+    tekun_blockers: list[str]
+    anyone_in_group: bool  # someone aged, disabled or a minor
+
+
+def _figures(facts: HouseholdFacts, policy: Policy) -> _Figures:
+    n = len(facts.members)
+    if n == 0:
+        raise ValidationError("家庭没有共同生活成员，无法核算")
+    income = _household_income(facts)
+    rigid = facts.rigid_expenditure_12m.total
+    blockers, anyone_in_group = _tekun_blockers(facts)
+    return _Figures(
+        n=n, income=income, monthly=_fen(income / 12 / n), annual=_fen(income / n), rigid=rigid,
+        ratio=(rigid / income).quantize(RATIO_PLACES, ROUND_HALF_UP) if income > 0 else None,
+        rigid_large=rigid > policy.rigid_share * income,
+        edge_line=_fen(policy.edge_multiplier * policy.dibao_standard_monthly),
+        asset_problems=_asset_problems(facts.assets, n, policy),
+        tekun_blockers=blockers, anyone_in_group=anyone_in_group)
+
+
+def _reasons(facts, policy: Policy, f: _Figures, met: dict, qualifies, recommended) -> list[str]:
+    reasons = list(facts.notes)
+    reasons.append(_income_sentence(facts, f))
+    reasons.append(_below_sentence("低保标准", f.monthly, policy.dibao_standard_monthly, "", f.asset_problems,
+                                   "低保", met[DIBAO], detail=True))
+    if met[TEKUN]:
+        reasons.append("家庭成员均为年满 60 周岁、残疾或未成年且无劳动能力、无有能力的法定赡养抚养扶养义务人的人员，"
+                       "且收入低于低保标准、财产状况符合规定，符合特困人员条件；特困与低保不同时认定，特困救助供养标准较高")
+    elif not f.tekun_blockers:
+        reasons.append("家庭成员均符合特困人员的身份条件，但收入或财产状况不符合低保条件，不符合特困人员条件")
+    elif f.anyone_in_group:
+        # Said only when someone is aged, disabled or a minor: otherwise 特困 is not a question.
+        reasons.append(f"{'；'.join(f.tekun_blockers)}，不符合特困人员条件")
+    if not met[DIBAO]:
+        reasons.append(_below_sentence("低保边缘标准", f.monthly, f.edge_line,
+                                       f"（低保标准的 {_num(policy.edge_multiplier)} 倍）", f.asset_problems,
+                                       "低保边缘", met[DIBAO_EDGE], detail=False))
+        reasons.append(_rigid_sentence(policy, f, met[RIGID_HARDSHIP]))
+    # The rigid-spending numbers are said once: in the 刚性 sentence, or here when that is absent.
+    rigid_detail = _rigid_clause(policy, f) if met[DIBAO] else None
+    reasons.append(_monitoring_sentence(policy, f, met[MONITORING], rigid_detail))
+    reasons.append(_recommendation_sentence(recommended, qualifies))
+    return reasons
+
+
+def _below_sentence(line_name: str, monthly: Decimal, line: Decimal, line_note: str, asset_problems: list[str],
+                    tag_name: str, met: bool, detail: bool) -> str:
+    """The sentence "income below <line>, assets within limits, so <tag> is met" and its negations."""
+    below = monthly < line
+    text = (f"家庭月人均收入 {_yuan(monthly)} 元，{'低于' if below else '不低于'}{line_name} "
+            f"{_yuan(line)} 元/人·月{line_note}")
+    if below:
+        if not asset_problems:
+            text += "，且财产状况符合规定"
+        else:
+            # The asset problems are listed once, in the 低保 sentence; later ones refer to it.
+            text += "，但财产状况不符合规定" + (f"（{'；'.join(asset_problems)}）" if detail else "")
+    return text + f"，{'符合' if met else '不符合'}{tag_name}条件"
+
+
 def _household_income(facts: HouseholdFacts) -> Decimal:
     i = facts.income_12m
     # Employment costs only offset wages: they cannot make the household's income negative.
@@ -259,57 +298,64 @@ def _asset_problems(assets: Assets, n: int, policy: Policy) -> list[str]:
     return problems
 
 
-def _tekun_blockers(facts: HouseholdFacts) -> list[str]:
-    """For each member who keeps the household out of 特困, why (empty when none does)."""
-    blockers = []
+def _tekun_blockers(facts: HouseholdFacts) -> tuple[list[str], bool]:
+    """For each member who keeps the household out of 特困, why (empty when none does); and
+    whether anyone is aged, disabled or a minor."""
+    blockers, anyone_in_group = [], False
     for m in facts.members:
         age = parse_resident_id(m.id_number, today=facts.as_of, field=f"成员{m.name}的身份证号").age_on(facts.as_of)
         why = []
         minor = age < 16 or (age < 18 and m.in_school)
-        if not (age >= 60 or m.disability_grade in (1, 2, 3, 4) or minor):
+        if age >= 60 or m.disability_grade in (1, 2, 3, 4) or minor:
+            anyone_in_group = True
+        else:
             why.append("不属于老年人、残疾人或未成年人")
         if no_labour_by_rule(age, m.disability_type, m.disability_grade) is None and m.labour_capacity != "none":
             why.append(f"有劳动能力（{LABOUR_CAPACITY.get(m.labour_capacity, m.labour_capacity)}）")
         if m.has_supporter:
             why.append("有具备赡养、抚养或扶养能力的法定义务人")
         if why:
-            blockers.append(f"成员{m.name}（{age} 周岁）{'、'.join(why)}")
-    return blockers
+            blockers.append(f"成员{m.name}（{age} 周岁）{'，'.join(why)}")
+    return blockers, anyone_in_group
 
 
-def _income_sentence(facts: HouseholdFacts, income: Decimal, n: int, monthly: Decimal, annual: Decimal) -> str:
-    i = facts.income_12m
-    return (f"近 12 个月家庭收入 {_yuan(income)} 元（工资性收入 {_yuan(i.wage)} 元扣除就业成本 "
-            f"{_yuan(facts.employment_costs_12m)} 元，经营净收入 {_yuan(i.business)} 元，财产净收入 "
-            f"{_yuan(i.property)} 元，转移净收入 {_yuan(i.transfer)} 元），共同生活成员 {n} 人，"
-            f"月人均收入 {_yuan(monthly)} 元，年人均收入 {_yuan(annual)} 元")
+def _income_sentence(facts: HouseholdFacts, f: _Figures) -> str:
+    i, costs = facts.income_12m, facts.employment_costs_12m
+    parts = []  # only the classes the household has, so the sentence stays readable
+    if i.wage or costs:
+        parts.append(f"工资性收入 {_yuan(i.wage)} 元" + (f"扣除就业成本 {_yuan(costs)} 元" if costs else ""))
+    for amount, name in ((i.business, "经营净收入"), (i.property, "财产净收入"), (i.transfer, "转移净收入")):
+        if amount:
+            parts.append(f"{name} {_yuan(amount)} 元")
+    detail = f"（{'，'.join(parts)}）" if parts else ""
+    return (f"近 12 个月家庭收入 {_yuan(f.income)} 元{detail}，共同生活成员 {f.n} 人，"
+            f"月人均收入 {_yuan(f.monthly)} 元，年人均收入 {_yuan(f.annual)} 元")
 
 
-def _rigid_clause(policy: Policy, rigid: Decimal, income: Decimal, ratio: Decimal | None, large: bool) -> str:
+def _rigid_clause(policy: Policy, f: _Figures) -> str:
     share = _pct(policy.rigid_share)
-    if ratio is None:
-        if large:
-            return f"近 12 个月刚性支出 {_yuan(rigid)} 元，家庭收入为零，视为超过家庭收入的 {share}"
+    if f.ratio is None:
+        if f.rigid_large:
+            return f"近 12 个月刚性支出 {_yuan(f.rigid)} 元，家庭收入为零，视为超过家庭收入的 {share}"
         return "近 12 个月无刚性支出，家庭收入为零"
-    return (f"近 12 个月刚性支出 {_yuan(rigid)} 元，占家庭收入 {_yuan(income)} 元的 {_fen(ratio * 100)}%，"
-            f"{'超过' if large else '未超过'} {share}")
+    return (f"近 12 个月刚性支出 {_yuan(f.rigid)} 元，占家庭收入 {_yuan(f.income)} 元的 {_fen(f.ratio * 100)}%，"
+            f"{'超过' if f.rigid_large else '未超过'} {share}")
 
 
-def _rigid_sentence(policy, annual, rigid, income, ratio, large, assets_ok, met) -> str:
+def _rigid_sentence(policy: Policy, f: _Figures, met: bool) -> str:
     ref = policy.income_reference_annual
-    text = (f"年人均收入 {_yuan(annual)} 元，{'低于' if annual < ref else '不低于'}上年度当地居民人均可支配收入 "
-            f"{_yuan(ref)} 元；{_rigid_clause(policy, rigid, income, ratio, large)}")
-    if annual < ref and large and not assets_ok:
+    text = (f"年人均收入 {_yuan(f.annual)} 元，{'低于' if f.annual < ref else '不低于'}上年度当地居民人均可支配收入 "
+            f"{_yuan(ref)} 元；{_rigid_clause(policy, f)}")
+    if f.annual < ref and f.rigid_large and f.asset_problems:
         text += "，但财产状况不符合规定"
     return text + f"，{'符合' if met else '不符合'}刚性支出困难条件"
 
 
-def _monitoring_sentence(policy: Policy, annual: Decimal, rigid_large: bool, met: bool,
-                         rigid_detail: str | None) -> str:
+def _monitoring_sentence(policy: Policy, f: _Figures, met: bool, rigid_detail: str | None) -> str:
     line = policy.monitoring_line_annual
-    text = f"年人均收入 {_yuan(annual)} 元，{'低于' if annual < line else '不低于'}防返贫监测收入线 {_yuan(line)} 元"
+    text = f"年人均收入 {_yuan(f.annual)} 元，{'低于' if f.annual < line else '不低于'}防返贫监测收入线 {_yuan(line)} 元"
     text += (f"；{rigid_detail}" if rigid_detail
-             else f"，刚性支出{'超过' if rigid_large else '未超过'}家庭收入的 {_pct(policy.rigid_share)}")
+             else f"，刚性支出{'超过' if f.rigid_large else '未超过'}家庭收入的 {_pct(policy.rigid_share)}")
     return text + ("，可纳入防返贫监测对象（附加标识，与其他救助可同时存在）" if met else "，暂不符合防返贫监测条件")
 
 

@@ -85,7 +85,10 @@ def _members(value, as_of) -> tuple[MemberFacts, ...]:
         path = f"members[{i}]"
         _object(raw, path, "家庭成员", required=MEMBER)
         resident = _field(f"{path}.id_number",
-                          lambda: parse_resident_id(_text(raw["id_number"], f"{path}.id_number"), today=as_of))
+                          lambda: parse_resident_id(_text(raw["id_number"], f"{path}.id_number")))
+        if resident.birth_date > as_of:
+            raise ValidationError(f"{path}.id_number：出生日期 {resident.birth_date.isoformat()} "
+                                  f"晚于核算日期 {as_of.isoformat()}，不是当日的家庭成员")
         if resident.number in seen:
             raise ValidationError(f"{path}.id_number：与 members[{seen[resident.number]}] 的身份证号重复")
         seen[resident.number] = i

@@ -50,7 +50,7 @@ class HouseholdHooks:
 
 RESOURCE = Resource(
     name="households",
-    label="家庭",
+    label="家庭档案",
     description="统一登记的农村低收入人口家庭。民政和农业农村部门共用一份数据，一次采集、各方共享。",
     model=Household,
     fields=(

@@ -1,6 +1,6 @@
-"""The registry's writes: households, their members, economic status, tags and visits.
+"""The registry's writes, part one: households and their members.
 
-Every function here is one command inside the caller's unit of work: it checks the
+Every write function of the registry services is one command inside the caller's unit of work: it checks the
 permission and the household's area against the actor, checks the input with
 domain/registry_input.py, changes the rows, keeps the household's denormalised columns
 (head_name, head_id_number, member_count, current_tags) right, and writes the audit entry
@@ -11,9 +11,9 @@ Writes lock the household row (SELECT ... FOR UPDATE on PostgreSQL; SQLite seria
 writers anyway), so two people changing one household at once cannot leave its member
 count or tag list wrong.
 
-Who may call: the registry actions of domain/permissions.py, inside the actor's area -
-registry.edit (households, members, economic status), visit.record, tag.manage,
-registry.reveal. The read model is in household_view.py.
+This module: households and their members, and revealing a masked number. Economic
+status, tags and visits are in household_records.py; the read model is household_view.py.
+Who may call: registry.edit (and registry.reveal for `reveal`) inside the actor's area.
 """
 
 from datetime import date, datetime
@@ -21,7 +21,7 @@ from datetime import date, datetime
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..db.tables import Area, EconomicStatus, Household, HouseholdTag, Member, User, Visit
+from ..db.tables import Area, Household, HouseholdTag, Member
 from ..db.timeutil import CHINA, utcnow
 from ..domain import areas
 from ..domain import registry as codes
@@ -31,7 +31,6 @@ from ..domain.idcard import parse_resident_id
 from ..domain.masking import mask_bank_account, mask_id_number, mask_phone
 from ..domain.permissions import Actor, Scope, can, require
 from . import audit
-from .parameters import MissingParameter, value_on
 
 MSG_NO_HOUSEHOLD = "家庭不存在"
 MSG_NO_MEMBER = "家庭成员不存在"
@@ -47,26 +46,11 @@ MSG_NEW_HEAD = "新户主须为本户其他在册成员"
 MSG_CANCEL_REASON = "注销家庭须填写注销原因"
 MSG_CANCEL_TAGS = "该户仍有未结束的对象标识（{tags}），请先结束后再注销"
 MSG_REACTIVATE = "已注销的家庭不能直接恢复在册，如需重新纳入请重新登记"
-MSG_TAG_UNKNOWN = "对象类别“{tag}”不在可选范围内"
-MSG_TAG_OPEN = "该户已有未结束的{label}标识（自 {start} 起），不能重复添加"
-MSG_TAG_EXCLUSIVE = "该户正在{label}（自 {start} 起），{a}与{b}不能同时享受，请先结束{label}标识"
-MSG_TAG_OVERLAP = "开始日期 {start} 早于该户上一次{label}标识的结束日期 {end}"
-MSG_TAG_SUBTYPE = "请选择监测对象类型（{choices}）"
-MSG_TAG_NO_SUBTYPE = "只有防返贫监测对象需要选择类型"
-MSG_TAG_ENDED = "该标识已于 {day} 结束，不能重复结束"
-MSG_TAG_END_BEFORE = "结束日期 {end} 不能早于开始日期 {start}"
 
 HOUSEHOLD_FIELDS = ("area_code", "address", "phone", "bank_name", "bank_account", "status", "note")
 MEMBER_FIELDS = ("id_number", "name", "sex", "birth_date", "relation", "labour_capacity", "health",
                  "disability_type", "disability_grade", "employment", "schooling", "in_school",
                  "medical_insurance", "has_supporter")
-# Tags that exclude each other (DOMAIN.md): 特困 and 低保; 低保边缘 is "not 低保/特困".
-EXCLUSIVE_TAGS = {
-    codes.DIBAO: (codes.TEKUN, codes.DIBAO_EDGE),
-    codes.TEKUN: (codes.DIBAO, codes.DIBAO_EDGE),
-    codes.DIBAO_EDGE: (codes.DIBAO, codes.TEKUN),
-}
-TAG_ACTIVITY = {codes.DIBAO: "享受低保", codes.TEKUN: "享受特困供养", codes.DIBAO_EDGE: "认定为低保边缘家庭"}
 _NOT_IN_SCHOOL = ("", "dropped_out")
 
 
@@ -84,7 +68,7 @@ def household_scope(session: Session, household_id: int) -> Scope:
     return Scope(area_code=area_code)
 
 
-def _household(session: Session, actor: Actor, household_id: int, action: str,
+def lock_household(session: Session, actor: Actor, household_id: int, action: str,
                lock: bool = True, open_only: bool = True) -> Household:
     query = select(Household).where(Household.id == household_id)
     if lock:
@@ -103,7 +87,7 @@ def _member(session: Session, actor: Actor, member_id: int, action: str = "regis
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound(MSG_NO_MEMBER)
-    household = _household(session, actor, member.household_id, action)
+    household = lock_household(session, actor, member.household_id, action)
     session.refresh(member)  # read again under the household lock
     return member, household
 
@@ -244,10 +228,9 @@ def create_household(session: Session, *, actor: Actor, household: dict, head: d
     denormalised columns, audits both. Who: registry.edit, the village inside the actor's area.
     """
     today = today or today_in_china()
+    area_code = _village(session, household.get("area_code"))
+    require(actor, "registry.edit", Scope(area_code=area_code))
     values = _checked_household(session, {k: v for k, v in household.items() if k != "status"})
-    if "area_code" not in values:
-        raise ValidationError(MSG_AREA_UNKNOWN)
-    require(actor, "registry.edit", Scope(area_code=values["area_code"]))
     facts = _checked_member({**head, "relation": codes.HEAD}, today)
     _refuse_duplicate(session, actor, facts["id_number"])
     row = Household(**values, status="active")
@@ -274,7 +257,7 @@ def update_household(session: Session, *, actor: Actor, household_id: int, chang
     reactivated. Audits the changed values (phone and bank account masked).
     Who: registry.edit inside the actor's area.
     """
-    household = _household(session, actor, household_id, "registry.edit", open_only=False)
+    household = lock_household(session, actor, household_id, "registry.edit", open_only=False)
     values = _checked_household(session, changes)
     reason = check.text(changes.get("reason"), "注销原因", max_length=200)
     old_values = {k: getattr(household, k) for k in values}
@@ -322,7 +305,7 @@ def add_member(session: Session, *, actor: Actor, household_id: int, member: dic
     Refuses a person already active in any household, naming that household.
     Who: registry.edit inside the actor's area.
     """
-    household = _household(session, actor, household_id, "registry.edit")
+    household = lock_household(session, actor, household_id, "registry.edit")
     facts = _checked_member(member, today or today_in_china())
     if facts["relation"] == codes.HEAD:
         raise ValidationError(MSG_HEAD_RELATION)
@@ -398,7 +381,7 @@ def remove_member(session: Session, *, actor: Actor, member_id: int, left_on, re
         successor = next((m for m in others if m.id == new_head_id), None)
         if successor is None:
             raise ValidationError(MSG_HEAD_NEEDS_SUCCESSOR)
-        _set_head(session, actor, successor, member, "other")
+        _set_head(session, actor, successor, None, "")  # the leaver's row keeps "head" as history
     member.active, member.left_on, member.left_reason = False, day, why
     session.add(member)
     refresh_summary(session, household)
@@ -412,7 +395,7 @@ def change_head(session: Session, *, actor: Actor, household_id: int, new_head_i
     relation to the new head). Other members' relations are left for staff to correct.
     Who: registry.edit inside the actor's area.
     """
-    household = _household(session, actor, household_id, "registry.edit")
+    household = lock_household(session, actor, household_id, "registry.edit")
     relation = check.choice(old_head_relation, "原户主与新户主的关系", codes.RELATIONS)
     if relation == codes.HEAD:
         raise ValidationError(MSG_HEAD_RELATION)
@@ -440,130 +423,6 @@ def _set_head(session: Session, actor: Actor, successor: Member, old_head: Membe
     session.add(successor)
 
 
-# --- economic status, tags, visits --------------------------------------------------------
-
-def record_economic_status(session: Session, *, actor: Actor, household_id: int, values: dict,
-                           recorded_on, source: str = "manual") -> int:
-    """Add a dated economic-status record (income, assets, rigid spending, living conditions);
-    the newest is the current one and older ones stay as history. Returns its id.
-    Who: registry.edit inside the actor's area.
-    """
-    household = _household(session, actor, household_id, "registry.edit")
-    facts = check.economic_status(values)
-    day = check.a_date(recorded_on, "核查日期", not_after=today_in_china())
-    source = check.choice(source, "数据来源", codes.ECONOMIC_SOURCES)
-    row = EconomicStatus(household_id=household.id, recorded_on=day, source=source,
-                         recorded_by=actor.user_id, **facts)
-    session.add(row)
-    refresh_summary(session, household)
-    audit.record(session, actor=actor, action="create", entity="economic_status", entity_id=row.id,
-                 new=facts | {"household_id": household.id, "recorded_on": day, "source": source})
-    return row.id
-
-
-def add_tag(session: Session, *, actor: Actor, household_id: int, tag: str, start_date,
-            decision_ref: str, basis: str = "", subtype: str = "") -> int:
-    """Open a tag period (低保, 特困, 防返贫监测对象 ...) from a decision; returns its id.
-
-    Refuses a tag already open, 特困/低保/低保边缘 together, and a period starting before the
-    last period of the same tag ended. Who: tag.manage inside the actor's area.
-    """
-    household = _household(session, actor, household_id, "tag.manage")
-    if tag not in codes.TAG_LABELS:
-        raise ValidationError(MSG_TAG_UNKNOWN.format(tag=tag))
-    label = codes.TAG_LABELS[tag]
-    start = check.a_date(start_date, "开始日期", not_after=today_in_china())
-    ref = check.text(decision_ref, "决定文号", required=True, max_length=100)
-    basis = check.text(basis, "认定依据", max_length=2000)
-    subtype = (subtype or "").strip()
-    if tag == codes.MONITORING and subtype not in codes.MONITORING_TYPES:
-        raise ValidationError(MSG_TAG_SUBTYPE.format(choices="、".join(codes.MONITORING_TYPES.values())))
-    if tag != codes.MONITORING and subtype:
-        raise ValidationError(MSG_TAG_NO_SUBTYPE)
-    periods = session.exec(select(HouseholdTag).where(HouseholdTag.household_id == household.id)).all()
-    for p in periods:
-        if p.end_date is None and p.tag == tag:
-            raise ValidationError(MSG_TAG_OPEN.format(label=label, start=p.start_date))
-        if p.end_date is None and p.tag in EXCLUSIVE_TAGS.get(tag, ()):
-            raise ValidationError(MSG_TAG_EXCLUSIVE.format(
-                label=codes.TAG_LABELS[p.tag], start=p.start_date, a=codes.TAG_LABELS[p.tag], b=label)
-                .replace(f"正在{codes.TAG_LABELS[p.tag]}", f"正在{TAG_ACTIVITY[p.tag]}", 1))
-        if p.tag == tag and p.end_date is not None and start < p.end_date:
-            raise ValidationError(MSG_TAG_OVERLAP.format(start=start, label=label, end=p.end_date))
-    row = HouseholdTag(household_id=household.id, tag=tag, subtype=subtype, start_date=start,
-                       decision_ref=ref, basis=basis, created_by=actor.user_id)
-    session.add(row)
-    refresh_summary(session, household)
-    audit.record(session, actor=actor, action="create", entity="household_tag", entity_id=row.id,
-                 new={"household_id": household.id, "tag": tag, "subtype": subtype, "start_date": start,
-                      "decision_ref": ref})
-    return row.id
-
-
-def end_tag(session: Session, *, actor: Actor, tag_id: int, end_date, reason: str) -> None:
-    """End an open tag period: sets end_date and the reason once; start and decision stay.
-    Who: tag.manage inside the actor's area."""
-    row = session.get(HouseholdTag, tag_id)
-    if row is None:
-        raise NotFound("对象标识不存在")
-    household = _household(session, actor, row.household_id, "tag.manage", open_only=False)
-    session.refresh(row)
-    if row.end_date is not None:
-        raise ValidationError(MSG_TAG_ENDED.format(day=row.end_date))
-    end = check.a_date(end_date, "结束日期", not_after=today_in_china())
-    if end < row.start_date:
-        raise ValidationError(MSG_TAG_END_BEFORE.format(end=end, start=row.start_date))
-    why = check.text(reason, "结束原因", required=True, max_length=200)
-    row.end_date, row.end_reason = end, why
-    session.add(row)
-    refresh_summary(session, household)
-    audit.record(session, actor=actor, action="update", entity="household_tag", entity_id=row.id,
-                 old={"end_date": None}, new={"end_date": end, "end_reason": why})
-
-
-def record_visit(session: Session, *, actor: Actor, household_id: int, visited_on, findings: str,
-                 purpose: str = "", changed_fields: list[str] | None = None) -> int:
-    """Record a home visit by the actor (not in the future); returns its id.
-    Who: visit.record inside the actor's area."""
-    household = _household(session, actor, household_id, "visit.record")
-    day = check.a_date(visited_on, "走访日期", not_after=today_in_china())
-    text = check.text(findings, "走访情况", required=True, max_length=5000)
-    purpose = check.text(purpose, "走访事由", max_length=100)
-    fields = " ".join(str(f).strip() for f in (changed_fields or []) if str(f).strip())[:500]
-    row = Visit(household_id=household.id, visited_on=day, visitor_user_id=actor.user_id,
-                visitor_name=actor.display_name[:50], purpose=purpose, findings=text, changed_fields=fields)
-    session.add(row)
-    refresh_summary(session, household)
-    audit.record(session, actor=actor, action="create", entity="visit", entity_id=row.id,
-                 new={"household_id": household.id, "visited_on": day, "purpose": purpose,
-                      "changed_fields": fields})
-    return row.id
-
-
-def recent_days(session: Session, on: date) -> int:
-    try:
-        return int(value_on(session, "visit_recent_days", on))
-    except MissingParameter:  # a database seeded before the parameter existed
-        from ..domain.parameters import CATALOGUE
-        return int(CATALOGUE["visit_recent_days"].default)
-
-
-def recent_visit_warning(session: Session, household_id: int, planned_on: date) -> str | None:
-    """A reminder when the household was visited within `visit_recent_days` before
-    `planned_on` (one visit serves every department), or None. Reads only."""
-    days = recent_days(session, planned_on)
-    found = session.exec(
-        select(Visit.visited_on, Visit.visitor_name)
-        .where(Visit.household_id == household_id, Visit.visited_on <= planned_on,
-               Visit.visited_on >= date.fromordinal(planned_on.toordinal() - days))
-        .order_by(col(Visit.visited_on).desc(), col(Visit.id).desc()).limit(1)).first()
-    if found is None:
-        return None
-    day, who = found
-    when = f"{day.month}月{day.day}日" if day.year == planned_on.year else f"{day.year}年{day.month}月{day.day}日"
-    return f"该户 {when} 已由 {who} 走访，一次走访各部门共用，如非必要请勿重复入户"
-
-
 # --- the whole value of a masked field ------------------------------------------------------
 
 REVEAL_FIELDS = {
@@ -588,13 +447,3 @@ def reveal(session: Session, *, actor: Actor, entity: str, record_id: int, field
     audit.record(session, actor=actor, action="reveal", entity=entity, entity_id=record_id,
                  new={"field": field}, note=f"查看完整{label}")
     return str(getattr(row, column) or "")
-
-
-def display_names(session: Session, user_ids=(), usernames=()) -> tuple[dict, dict]:
-    """Display names by user id and by username, in one query (for lists of who did what)."""
-    ids, names = {i for i in user_ids if i}, {n for n in usernames if n}
-    if not ids and not names:
-        return {}, {}
-    rows = session.exec(select(User.id, User.username, User.display_name).where(
-        col(User.id).in_(ids) | col(User.username).in_(names))).all()
-    return {i: d for i, _, d in rows}, {u: d for _, u, d in rows}

@@ -269,7 +269,9 @@ class _Checker:
             household.lines.append(line)
             household.ids.add(id_key)
             for key in household_keys:
-                self._merge(household, key, cells[position[key]], line)
+                raw = cells[position[key]]
+                if raw:  # household facts are often on one row only
+                    self._merge(household, key, raw, line)
             if member is None:
                 continue
             is_head = member["relation"] == codes.HEAD
@@ -286,8 +288,6 @@ class _Checker:
         return households
 
     def _merge(self, household: _Household, key: str, raw: str, line: int) -> None:
-        if not raw:
-            return
         label = H[key]
         try:
             if key == "phone":

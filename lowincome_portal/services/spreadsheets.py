@@ -171,48 +171,21 @@ def _shape(name: str, table: list[list[str]]) -> tuple[list[str], list[list[str]
     return header, rows
 
 
-def _xlsx_rows(name: str, data: bytes) -> list[list[str]]:
+def _xlsx_rows(name: str, data: bytes, max_rows: int) -> list[list[str]]:
     not_xlsx = ValidationError(f"文件“{name}”不是有效的 Excel（.xlsx）文件，可能已损坏或只是改了扩展名，"
                                "请在 Excel 中重新保存后再导入")
     if not data.startswith(b"PK") or not zipfile.is_zipfile(io.BytesIO(data)):
         raise not_xlsx
-    from openpyxl import load_workbook
-
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - openpyxl raises many kinds for a bad package
+        with zipfile.ZipFile(io.BytesIO(data)) as package:
+            reader = _XlsxReader(name, package, max_rows)
+            table = reader.first_sheet()
+    except (ValidationError, MemoryError):
+        raise
+    except Exception:  # noqa: BLE001 - zip, XML and lookup errors all mean a broken package
         raise not_xlsx from None
-    try:
-        if not workbook.worksheets:
-            raise ValidationError(f"文件“{name}”中没有工作表")
-        sheet = workbook.worksheets[0]
-        if hasattr(sheet, "reset_dimensions"):
-            # Some programs write a wrong <dimension>; read every row that is really there.
-            sheet.reset_dimensions()
-        table: list[list[str]] = []
-        damaged: list[tuple[int, int, str]] = []
-        header: list[str] = []
-        try:
-            for line, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                row = []
-                for index, value in enumerate(values):
-                    if isinstance(value, (int, float)) and not isinstance(value, bool) \
-                            and abs(value) >= EXCEL_EXACT_LIMIT:
-                        damaged.append((line, index, _number_text(value)))
-                        row.append("")
-                    else:
-                        row.append(_cell_text(value))
-                if line == 1:
-                    header = row
-                table.append(row)
-        except ValidationError:
-            raise
-        except Exception:  # noqa: BLE001 - a broken sheet part inside a valid zip
-            raise not_xlsx from None
-    finally:
-        workbook.close()
-    if damaged:
-        _refuse_damaged(damaged, header)
+    if reader.damaged:
+        _refuse_damaged(reader.damaged, table[0] if table else [])
     return table
 
 

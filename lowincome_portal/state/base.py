@@ -96,6 +96,30 @@ class SessionState(rx.State):
         return rx.redirect(routes.LOGIN)
 
 
+def _checked_actor(state, action) -> tuple[Actor | None, Any]:
+    """(actor, None) when allowed; otherwise (None, what the handler should return)."""
+    actor = state._actor()
+    if actor is None:
+        return None, rx.redirect(routes.LOGIN)
+    wanted = action(state) if callable(action) else action
+    if not can(actor, wanted):
+        log.warning("refused %s to user %s", wanted, actor.username)
+        state.error = PermissionDenied.default_message
+        return None, None
+    return actor, None
+
+
+def _hide_actor(handler, fn, action):
+    """Reflex reads the signature to map browser arguments: hide `actor` from it."""
+    signature = inspect.signature(fn)
+    params = list(signature.parameters.values())
+    handler.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
+    handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "actor"}
+    del handler.__wrapped__
+    handler.protected_action = action if isinstance(action, str) else f"<{fn.__name__}>"
+    return handler
+
+
 def protected(action: str | Callable[[Any], str]):
     """Guard an event handler: signed in, `action` allowed, user errors shown in Chinese.
 
@@ -103,35 +127,69 @@ def protected(action: str | Callable[[Any], str]):
     resource pages check "<resource>.<op>" for the resource the page was entered with).
     The handler receives the checked actor as its first argument after self; the
     browser never sees that parameter. Record-level scope is checked by the service.
+    Works for plain and for async handlers (uploads).
     """
 
     def decorate(fn):
-        @functools.wraps(fn)
-        def handler(self, *args, **kwargs):
-            actor = self._actor()
-            if actor is None:
-                return rx.redirect(routes.LOGIN)
-            wanted = action(self) if callable(action) else action
-            if not can(actor, wanted):
-                log.warning("refused %s to user %s", wanted, actor.username)
-                self.error = PermissionDenied.default_message
-                return None
-            try:
-                return fn(self, actor, *args, **kwargs)
-            except PortalError as exc:
+        def failed(self, actor, exc: Exception) -> None:
+            if isinstance(exc, PortalError):
                 self.error = exc.message
-            except Exception:
+            else:
                 log.exception("handler %s failed for user %s", fn.__name__, actor.username)
                 self.error = MSG_UNEXPECTED
+
+        if inspect.iscoroutinefunction(fn):
+            @functools.wraps(fn)
+            async def async_handler(self, *args, **kwargs):
+                actor, refusal = _checked_actor(self, action)
+                if actor is None:
+                    return refusal
+                try:
+                    return await fn(self, actor, *args, **kwargs)
+                except Exception as exc:  # noqa: BLE001 - turned into a message, logged if a bug
+                    failed(self, actor, exc)
+                return None
+
+            return _hide_actor(async_handler, fn, action)
+
+        @functools.wraps(fn)
+        def handler(self, *args, **kwargs):
+            actor, refusal = _checked_actor(self, action)
+            if actor is None:
+                return refusal
+            try:
+                return fn(self, actor, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - turned into a message, logged if a bug
+                failed(self, actor, exc)
             return None
 
-        # Reflex reads the signature to map browser arguments: hide `actor` from it.
-        signature = inspect.signature(fn)
-        params = list(signature.parameters.values())
-        handler.__signature__ = signature.replace(parameters=[params[0], *params[2:]])
-        handler.__annotations__ = {k: v for k, v in fn.__annotations__.items() if k != "actor"}
-        del handler.__wrapped__
-        handler.protected_action = action if isinstance(action, str) else f"<{fn.__name__}>"
-        return handler
+        return _hide_actor(handler, fn, action)
+
+    return decorate
+
+
+def protected_background(action: str):
+    """`protected` for a background task: the check runs under the state lock, and the task
+    gets the actor. The task itself changes state only inside `async with self`."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        async def handler(self, *args, **kwargs):
+            async with self:
+                actor, refusal = _checked_actor(self, action)
+            if actor is None:
+                return refusal
+            try:
+                return await fn(self, actor, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - turned into a message, logged if a bug
+                async with self:
+                    if isinstance(exc, PortalError):
+                        self.error = exc.message
+                    else:
+                        log.exception("task %s failed for user %s", fn.__name__, actor.username)
+                        self.error = MSG_UNEXPECTED
+            return None
+
+        return _hide_actor(handler, fn, action)
 
     return decorate

@@ -30,8 +30,8 @@ POLICY = Policy(dibao_standard_monthly=D("600"), edge_multiplier=D("1.5"), rigid
 
 
 def resident_id(birth: date, seq: int = 1) -> str:
-    body = f"500231{birth:%Y%m%d}{seq:03d}"
-    return body + ric.calc_check_digit(body)
+    body = f"110105{birth:%Y%m%d}{seq:03d}"
+    return body + ric.calc_check_digit(body + "?")  # the function ignores the last character
 
 
 def worker(seq=1, **kw):
@@ -96,7 +96,7 @@ def test_a_supporter_or_a_worker_keeps_the_household_out_of_tekun():
     assert any("老人1（75 周岁）有具备赡养、抚养或扶养能力的法定义务人，不符合特困人员条件" in r for r in result.reasons)
     result = run(household(elder(), worker(2), monthly="300"))
     assert result.recommended == DIBAO
-    assert any("劳力2（45 周岁）不属于老年人、残疾人或未成年人、有劳动能力（全部劳动能力）" in r for r in result.reasons)
+    assert any("劳力2（45 周岁）不属于老年人、残疾人或未成年人，有劳动能力（全部劳动能力）" in r for r in result.reasons)
 
 
 def test_tekun_people_aged_disabled_or_minor():
@@ -233,9 +233,8 @@ def test_income_total_and_rounding():
 
 
 def test_employment_costs_do_not_make_income_negative():
-    facts = household(transfer="1200", income_12m=None) if False else HouseholdFacts(
-        as_of=AS_OF, members=(worker(),), income_12m=Income(wage=D("500"), transfer=D("1200")),
-        employment_costs_12m=D("800"))
+    facts = HouseholdFacts(as_of=AS_OF, members=(worker(),), income_12m=Income(wage=D("500"), transfer=D("1200")),
+                           employment_costs_12m=D("800"))
     assert run(facts).household_income_12m == D("1200")
 
 
@@ -267,3 +266,16 @@ def test_notes_come_first_and_summary_is_plain_text():
     assert out["recommended_label"] == "低保"
     assert out["qualifies_labels"] == ["低保", "防返贫监测对象"]
     assert out["policy"]["edge_multiplier"] == "1.5" and out["policy"]["vehicle_limit"] == "0"
+
+
+def test_tekun_is_discussed_only_when_someone_is_aged_disabled_or_a_minor():
+    assert not any("特困" in r for r in run(household(monthly="300")).reasons)
+    result = run(household(elder(), monthly="700"))
+    assert "家庭成员均符合特困人员的身份条件，但收入或财产状况不符合低保条件，不符合特困人员条件" in result.reasons
+
+
+def test_income_sentence_lists_only_the_classes_present():
+    facts = HouseholdFacts(as_of=AS_OF, members=(worker(), worker(2)),
+                           income_12m=Income(wage=D("9000"), transfer=D("1200")), employment_costs_12m=D("600"))
+    assert run(facts).reasons[0] == ("近 12 个月家庭收入 9600.00 元（工资性收入 9000.00 元扣除就业成本 600.00 元，"
+                                     "转移净收入 1200.00 元），共同生活成员 2 人，月人均收入 400.00 元，年人均收入 4800.00 元")

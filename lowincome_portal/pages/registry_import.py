@@ -1,0 +1,200 @@
+"""Registry import (/registry/import): template download, upload, a background import with a
+progress bar, and the row-by-row error report when the file has mistakes (nothing saved)."""
+
+import asyncio
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+from typing import TypedDict
+
+import reflex as rx
+
+from ..components.shell import shell
+from ..db.uow import unit_of_work
+from ..domain.errors import ValidationError
+from ..services import registry_import
+from ..state.base import SessionState, protected, protected_background
+
+UPLOAD_ID = "registry-upload"
+SHOWN_ERRORS = 200
+
+
+class ErrorRow(TypedDict):
+    row: str
+    column: str
+    reason: str
+
+
+class _Progress:
+    """Shared between the import thread and the task that shows it."""
+
+    def __init__(self):
+        self.done, self.total = 0, 0
+        self.lock = threading.Lock()
+
+    def __call__(self, done: int, total: int) -> None:
+        with self.lock:
+            self.done, self.total = done, total
+
+    def percent(self) -> int:
+        with self.lock:
+            return int(self.done * 100 / self.total) if self.total else 0
+
+
+def _run(actor, filename: str, data: bytes, progress: _Progress):
+    """The import in one transaction; rolled back whole when the file has any error."""
+    with unit_of_work() as session:
+        report = registry_import.import_registry(session, actor, filename, data, progress=progress)
+        if not report.ok:
+            session.rollback()
+    return report
+
+
+class RegistryImportState(SessionState):
+    running: bool = False
+    progress: int = 0
+    result: str = ""
+    errors: list[ErrorRow] = []
+    error_count: int = 0
+    _upload_path: str = ""
+    _upload_name: str = ""
+    _all_errors: list = []
+
+    @rx.event
+    def on_enter(self):
+        actor, redirect = self._enter("registry.import")
+        if actor is not None and not self.running:
+            self.result, self.errors, self.error_count, self.progress = "", [], 0, 0
+        return redirect
+
+    @rx.event
+    @protected("registry.import")
+    def download_template(self, actor):
+        return rx.download(data=registry_import.template_workbook(), filename="家庭成员导入模板.xlsx")
+
+    @rx.event
+    @protected("registry.import")
+    def download_errors(self, actor):
+        if not self._all_errors:
+            return None
+        return rx.download(data=registry_import.error_report_workbook(self._all_errors),
+                           filename="导入错误报告.xlsx")
+
+    @rx.event
+    @protected("registry.import")
+    async def upload(self, actor, files: list[rx.UploadFile]):
+        if self.running:
+            raise ValidationError("上一份文件还在导入，请稍候")
+        if not files:
+            raise ValidationError("请先选择要导入的 Excel 或 CSV 文件")
+        file = files[0]
+        data = await file.read()
+        if len(data) > registry_import.MAX_UPLOAD_BYTES:
+            raise ValidationError("文件超过 20 MB，请分成几个文件导入")
+        # Held on disk between the upload and the background task, never in the state.
+        folder = Path(tempfile.gettempdir()) / "lowincome-portal-uploads"
+        folder.mkdir(parents=True, exist_ok=True)
+        name = Path(file.name or "upload").name  # never trust a client path
+        path = folder / f"{uuid.uuid4().hex}{Path(name).suffix.lower()[:6]}"
+        path.write_bytes(data)
+        self._upload_path, self._upload_name = str(path), name
+        self.running, self.progress = True, 0
+        self.result, self.errors, self.error_count, self._all_errors = "", [], 0, []
+        return RegistryImportState.run_import
+
+    @rx.event(background=True)
+    @protected_background("registry.import")
+    async def run_import(self, actor):
+        async with self:
+            path, name = Path(self._upload_path), self._upload_name
+        progress = _Progress()
+        try:
+            data = path.read_bytes() if path.is_file() else b""
+            task = asyncio.create_task(asyncio.to_thread(_run, actor, name, data, progress))
+            while not task.done():
+                await asyncio.sleep(0.4)
+                async with self:
+                    self.progress = progress.percent()
+            report = task.result()
+        finally:
+            path.unlink(missing_ok=True)
+            async with self:
+                self.running = False
+                self._upload_path = ""
+        async with self:
+            self.progress = 100
+            if report.ok:
+                self.result = f"导入成功：{report.households} 户、{report.members} 人"
+                self.info = f"“{name}”{self.result}"
+            else:
+                self.result = "文件有错误，未导入任何数据。请按下表修改后重新导入。"
+                self._all_errors = list(report.errors)
+                self.error_count = report.error_count
+                self.errors = [ErrorRow(row=str(r) if r else "整个文件", column=c or "—", reason=m)
+                               for r, c, m in report.errors[:SHOWN_ERRORS]]
+
+
+def _steps() -> rx.Component:
+    S = RegistryImportState
+    return rx.vstack(
+        rx.text("1. 下载模板，按模板填写（每行一名家庭成员，同一户的成员填写相同的户主身份证号）。", size="2"),
+        rx.button(rx.icon("file_spreadsheet", size=16), "下载导入模板", variant="outline",
+                  on_click=S.download_template, id="template-button"),
+        rx.text("2. 选择填好的 Excel（.xlsx）或 CSV 文件（不超过 20 MB），点“开始导入”。"
+                "文件中只要有一处错误，整份文件都不会导入。", size="2"),
+        rx.upload(
+            rx.vstack(
+                rx.icon("upload", size=28, color="var(--gray-9)"),
+                rx.text("把文件拖到这里，或点击选择文件", size="2"),
+                rx.foreach(rx.selected_files(UPLOAD_ID),
+                           lambda f: rx.text(f, weight="bold", id="selected-file")),
+                align="center",
+            ),
+            id=UPLOAD_ID,
+            max_files=1,
+            accept={"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
+                    "text/csv": [".csv"]},
+            border="1px dashed var(--gray-7)",
+            padding="1.5em",
+            width="32em",
+        ),
+        rx.button("开始导入", id="import-button", loading=S.running, disabled=S.running,
+                  on_click=S.upload(rx.upload_files(upload_id=UPLOAD_ID))),
+        spacing="3",
+    )
+
+
+def _outcome() -> rx.Component:
+    S = RegistryImportState
+    return rx.vstack(
+        rx.cond(S.running, rx.vstack(rx.text("正在检查并导入…", size="2"),
+                                     rx.progress(value=S.progress, width="32em", id="import-progress"))),
+        rx.cond(S.result != "", rx.text(S.result, weight="bold", id="import-result")),
+        rx.cond(
+            S.error_count > 0,
+            rx.vstack(
+                rx.hstack(
+                    rx.text("共 ", S.error_count, " 处错误", color_scheme="red", id="error-count"),
+                    rx.button(rx.icon("download", size=16), "下载错误报告", variant="outline",
+                              on_click=S.download_errors, id="error-report-button"),
+                    align="center", spacing="3",
+                ),
+                rx.table.root(
+                    rx.table.header(rx.table.row(rx.table.column_header_cell("行号"),
+                                                 rx.table.column_header_cell("列"),
+                                                 rx.table.column_header_cell("错误原因"))),
+                    rx.table.body(rx.foreach(S.errors, lambda e: rx.table.row(
+                        rx.table.cell(e["row"]), rx.table.cell(e["column"]), rx.table.cell(e["reason"])))),
+                    variant="surface", size="1", width="100%", id="import-errors",
+                ),
+                width="100%",
+            ),
+        ),
+        width="100%",
+        spacing="3",
+    )
+
+
+def registry_import_page() -> rx.Component:
+    return shell("批量导入家庭成员", _steps(), _outcome())
