@@ -377,7 +377,7 @@ def render(result: dict) -> str:
         "",
         "(a) Import. Each run imports the same synthetic file (new people; their ID numbers cannot clash "
         "with the county's) through `services.registry_import.import_registry` as the county civil-affairs "
-        "user, into a fresh copy of the 50,000-household county, and commits. The time covers reading the "
+        f"user, into a fresh copy of the {g['households']:,}-household county, and commits. The time covers reading the "
         "file, every check, the inserts, the audit entry and the commit. The baseline inserts the same "
         "households and members, already converted to table rows in memory, with two Core executemany "
         "statements (households with RETURNING id, then members) and commits - no reading, no checks.",

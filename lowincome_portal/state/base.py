@@ -10,6 +10,7 @@ import inspect
 import logging
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import unquote
 
 import reflex as rx
 
@@ -62,6 +63,15 @@ class SessionState(rx.State):
         self.page_access = "checking"
         self.notice = message
 
+    def _route_arg(self, name: str) -> str:
+        """The value of `[name]` in the page's dynamic route (e.g. /r/[resource]/[record])."""
+        pattern = self.router.route_id.strip("/").split("/")
+        actual = self.router.url.path.strip("/").split("/")
+        for part, value in zip(pattern, actual, strict=False):
+            if part == f"[{name}]":
+                return unquote(value)
+        return ""
+
     def _show_user(self, actor: Actor) -> None:
         with unit_of_work() as session:
             place = (area_service.area_path(session, actor.area_code)
@@ -106,6 +116,7 @@ def _checked_actor(state, action) -> tuple[Actor | None, Any]:
         log.warning("refused %s to user %s", wanted, actor.username)
         state.error = PermissionDenied.default_message
         return None, None
+    state.error = state.info = ""  # a new action: the last one's outcome no longer applies
     return actor, None
 
 

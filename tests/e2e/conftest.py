@@ -58,9 +58,18 @@ def chromium_browser():
         b.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.failed_call = report.failed
+
+
 @pytest.fixture
-def new_page(chromium_browser):
-    """new_page() -> a page in a fresh browser context (its own cookies), 1366x768."""
+def new_page(chromium_browser, request):
+    """new_page() -> a page in a fresh browser context (its own cookies), 1366x768.
+    When the test fails, each page's last screen is saved to test-artifacts/failed-*.png."""
     contexts = []
 
     def make():
@@ -70,7 +79,10 @@ def new_page(chromium_browser):
         return context.new_page()
 
     yield make
-    for context in contexts:
+    for i, context in enumerate(contexts):
+        if getattr(request.node, "failed_call", False):
+            for page in context.pages:
+                screenshot(page, f"failed-{request.node.name}-{i}")
         context.close()
 
 

@@ -12,15 +12,15 @@ from .conftest import screenshot
 
 pytestmark = pytest.mark.e2e
 
-STAFF_MENU = ["首页", "区划管理", "修改密码"]
+CASEWORKER_MENU = ["首页", "家庭档案", "批量导入", "服务站点", "合作机构", "政策参数", "区划管理", "修改密码"]
 MENUS = {
-    "admin": ["首页", "区划管理", "账号管理", "审计日志", "修改密码"],
-    "minzheng": STAFF_MENU,
-    "nongye": STAFF_MENU,
-    "xinmin": STAFF_MENU,
-    "fenghuang": STAFF_MENU,
+    "admin": ["首页", "服务站点", "合作机构", "政策参数", "区划管理", "账号管理", "审计日志", "修改密码"],
+    "minzheng": CASEWORKER_MENU,
+    "nongye": CASEWORKER_MENU,
+    "xinmin": CASEWORKER_MENU,
+    "fenghuang": ["首页", "家庭档案", "服务站点", "合作机构", "政策参数", "区划管理", "修改密码"],
     "cishan": ["首页", "修改密码"],
-    "lingdao": STAFF_MENU,
+    "lingdao": ["首页", "服务站点", "政策参数", "区划管理", "修改密码"],
 }
 ROLE_NAMES = {"admin": "系统管理员", "minzheng": "县级民政", "nongye": "县级农业农村",
               "xinmin": "乡镇工作人员", "fenghuang": "村级工作人员", "cishan": "合作机构",

@@ -92,3 +92,73 @@ def test_workbook_bytes_bold_header_text_columns_and_no_formulas():
     assert wb["说明"]["A2"].value == "a"
     header, rows = read_rows("a.xlsx", data)
     assert rows[0][2] == "=HYPERLINK(\"x\")"
+
+
+def test_excel_kinds_of_cells():
+    wb = Workbook()
+    sheet = wb.active
+    sheet.append(["日期", "公式", "布尔", "错误", "长数字", "电话"])
+    sheet.append([datetime(2025, 3, 1, 8, 30), "=1+1", True, "#N/A", 123456789012345, 13800000000])
+    sheet["A2"].number_format = 'yyyy"年"m"月"d"日"'
+    sheet.append([45000, None, False, None, -7, 0.5])
+    sheet["A3"].number_format = "yyyy/m/d"
+    sheet["F3"].number_format = "0%"
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    header, rows = read_rows("a.xlsx", buffer.getvalue())
+    # a formula written by a program has no cached value: it reads as blank
+    assert rows == [["2025-03-01 08:30:00", "", "TRUE", "#N/A", "123456789012345", "13800000000"],
+                    ["2023-03-15", "", "FALSE", "", "-7", "0.5"]]
+
+
+def _package(files: dict[str, str]) -> bytes:
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for path, text in files.items():
+            z.writestr(path, text)
+    return buffer.getvalue()
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG = "http://schemas.openxmlformats.org/package/2006/relationships"
+
+
+def test_prefixed_namespaces_shared_rich_text_and_cells_without_references():
+    # The shape of files written by the .NET Open XML SDK and some county systems.
+    data = _package({
+        "_rels/.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="r1" Type="{REL}/officeDocument" '
+                       'Target="/xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<x:workbook xmlns:x="{MAIN}" xmlns:r="{REL}"><x:sheets>'
+                           '<x:sheet name="名单" sheetId="1" r:id="rId7"/><x:sheet name="b" sheetId="2" r:id="rId8"/>'
+                           '</x:sheets></x:workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG}">'
+                                      f'<Relationship Id="rId7" Type="{REL}/worksheet" Target="sheets/one.xml"/>'
+                                      f'<Relationship Id="rId8" Type="{REL}/worksheet" Target="sheets/two.xml"/>'
+                                      f'<Relationship Id="rId9" Type="{REL}/sharedStrings" Target="strings.xml"/>'
+                                      '</Relationships>',
+        "xl/strings.xml": f'<x:sst xmlns:x="{MAIN}"><x:si><x:t>姓名</x:t></x:si>'
+                          '<x:si><x:r><x:t>张</x:t></x:r><x:r><x:rPr><x:b/></x:rPr><x:t>三</x:t></x:r>'
+                          '<x:rPh sb="0" eb="1"><x:t>zhang</x:t></x:rPh></x:si>'
+                          '<x:si><x:t xml:space="preserve"> 凤凰村_x000D_ </x:t></x:si></x:sst>',
+        "xl/sheets/one.xml": f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>'
+                             '<x:row><x:c t="s"><x:v>0</x:v></x:c><x:c t="inlineStr"><x:is><x:t>村</x:t></x:is></x:c></x:row>'
+                             '<x:row r="3"><x:c t="s"><x:v>1</x:v></x:c><x:c t="s"><x:v>2</x:v></x:c></x:row>'
+                             '<x:row r="4"><x:c r="B4" t="str"><x:f>A1</x:f><x:v>公式值</x:v></x:c></x:row>'
+                             '</x:sheetData></x:worksheet>',
+        "xl/sheets/two.xml": f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData/></x:worksheet>',
+    })
+    header, rows = read_rows("a.xlsx", data)
+    assert header == ["姓名", "村"]
+    assert rows == [["", ""], ["张三", "凤凰村"], ["", "公式值"]]
+
+
+def test_too_many_rows_are_refused():
+    with pytest.raises(ValidationError, match="超过 3 行"):
+        read_rows("a.xlsx", xlsx_of([["a"], ["1"], ["2"], ["3"], ["4"], ["5"]]), max_rows=3)
+    with pytest.raises(ValidationError, match="超过 3 行"):
+        read_rows("a.csv", b"a\n1\n2\n3\n4\n5\n", max_rows=3)
+    header, rows = read_rows("a.csv", b"a\n1\n2\n3\n", max_rows=3)
+    assert len(rows) == 3

@@ -53,7 +53,7 @@ class HouseholdState(SessionState):
         if actor is None:
             return redirect
         try:
-            self._household_id = int(self.router.page.params.get("household_id", "0"))
+            self._household_id = int(self._route_arg("household_id") or "0")
         except ValueError:
             self._household_id = 0
         try:

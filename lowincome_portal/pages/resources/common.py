@@ -26,7 +26,7 @@ class ResourcePageState(SessionState):
 
     def _enter_resource(self, op: str):
         """Page entry: the route's resource must exist and `op` be allowed on it."""
-        name = self.router.page.params.get("resource", "")
+        name = self._route_arg("resource")
         if name not in REGISTRY:
             self._resource = ""
             self.page_access = "denied"
@@ -39,7 +39,7 @@ class ResourcePageState(SessionState):
         return self._enter(resource.action(op))
 
     def _record_key(self) -> str:
-        return str(self.router.page.params.get("record", ""))
+        return self._route_arg("record")
 
 
 def back_link(href, label: str = "返回列表") -> rx.Component:

@@ -47,7 +47,7 @@ class ResourceFormState(ResourcePageState):
         key = self._record_key()
         creating = key == routes.NEW_RECORD
         self.mode, self.fields = "", []
-        if not creating and not self.router.page.path.endswith("/edit"):
+        if not creating and not self.router.route_id.endswith("/edit"):
             return None  # a record's own page (ResourceRecordState) owns this URL
         actor, redirect = self._enter_resource(CREATE if creating else EDIT)
         if actor is None:
