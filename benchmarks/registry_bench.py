@@ -181,17 +181,17 @@ def _baseline_rows(headers: list[str], rows: list[list[str]]) -> list[tuple[dict
     return list(grouped.values())
 
 
-def _baseline_insert(engine, grouped: list[tuple[dict, list[dict]]]) -> float:
+def _baseline_insert(engine, grouped: list[tuple[dict, list[dict]]]) -> tuple[float, float]:
     """Plain Core executemany: households (RETURNING id, as any insert of children needs),
-    then their members; one transaction, committed."""
-    started = time.perf_counter()
+    then their members; one transaction, committed. Returns (wall, CPU) seconds."""
+    started, cpu = time.perf_counter(), time.process_time()
     with engine.begin() as conn:
         households = [h for h, _ in grouped]
         ids = list(conn.execute(sa.insert(Household.__table__).returning(
             Household.__table__.c.id, sort_by_parameter_order=True), households).scalars())
         member_rows = [{**m, "household_id": hid} for hid, (_, members) in zip(ids, grouped) for m in members]
         conn.execute(sa.insert(Member.__table__), member_rows)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def bench_import(template: Path, workdir: Path, n_members: int, runs: int, formats: list[str]) -> dict:
@@ -207,32 +207,40 @@ def bench_import(template: Path, workdir: Path, n_members: int, runs: int, forma
     result = {"members": len(rows), "households": len(grouped),
               "file_bytes": {k: len(v) for k, v in files.items()}, "formats": {}}
     baseline: list[float] = []
+    baseline_cpu: list[float] = []
     timings: dict[str, list[float]] = {fmt: [] for fmt in formats}
+    cpu_timings: dict[str, list[float]] = {fmt: [] for fmt in formats}
     for run in range(runs):
         for fmt in formats:
             path = workdir / f"import-{fmt}-{run}.db"
             url = _copy(template, path)
             engine = engine_for(url)
             actor = _actor(engine)
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             with Session(engine, expire_on_commit=False) as session:
                 report = import_registry(session, actor=actor, filename=f"bench.{fmt}", data=files[fmt])
                 if not report.ok:
                     raise SystemExit(f"import refused the synthetic file: {report.errors[:5]}")
                 session.commit()
             timings[fmt].append(time.perf_counter() - started)
+            cpu_timings[fmt].append(time.process_time() - cpu)
             assert report.members == len(rows), report
             _drop(url, path)
         path = workdir / f"baseline-{run}.db"
         url = _copy(template, path)
-        baseline.append(_baseline_insert(engine_for(url), grouped))
+        wall, cpu = _baseline_insert(engine_for(url), grouped)
+        baseline.append(wall)
+        baseline_cpu.append(cpu)
         _drop(url, path)
         print(f"  import run {run + 1}/{runs}: " + ", ".join(f"{f} {timings[f][-1]:.2f} s" for f in formats)
               + f", baseline {baseline[-1]:.2f} s", file=sys.stderr)
     result["baseline_seconds"] = _stats(baseline)
+    result["baseline_cpu_seconds"] = _stats(baseline_cpu)
     for fmt in formats:
-        s = _stats(timings[fmt])
-        result["formats"][fmt] = {"seconds": s, "ratio": s["median"] / result["baseline_seconds"]["median"]}
+        s, c = _stats(timings[fmt]), _stats(cpu_timings[fmt])
+        result["formats"][fmt] = {"seconds": s, "ratio": s["median"] / result["baseline_seconds"]["median"],
+                                  "cpu_seconds": c,
+                                  "cpu_ratio": c["median"] / result["baseline_cpu_seconds"]["median"]}
     return result
 
 
@@ -352,7 +360,7 @@ def render(result: dict) -> str:
         f"A fresh temporary SQLite database: migrate + demo county in {g['migrate_and_seed_seconds']} s, then "
         f"`generate_county` wrote {g['households']:,} households, {g['members']:,} members, "
         f"{g['economic_status']:,} economic-status rows and {g['tag_rows']:,} tag rows "
-        f"({g['ended_tag_rows']:,} ended) in **{g['seconds']} s** (seed {g['seed']}).",
+        f"({g['ended_tag_rows']:,} ended) in **{g['seconds']} s** ({g.get('cpu_seconds', '?')} s CPU; seed {g['seed']}).",
         "",
         "## Results",
         "",
@@ -386,10 +394,14 @@ def render(result: dict) -> str:
     for fmt, f in a["formats"].items():
         s = f["seconds"]
         lines.append(f"- .{fmt} ({a['file_bytes'][fmt] / 1e6:.1f} MB): median {s['median']:.2f} s, "
-                     f"min {s['min']:.2f}, max {s['max']:.2f} over {s['n']} runs")
-    b = a["baseline_seconds"]
+                     f"min {s['min']:.2f}, max {s['max']:.2f} over {s['n']} runs; CPU median "
+                     f"{f['cpu_seconds']['median']:.2f} s ({f['cpu_ratio']:.1f}x the baseline's CPU)")
+    b, bc = a["baseline_seconds"], a["baseline_cpu_seconds"]
     lines += [
-        f"- baseline: median {b['median']:.2f} s, min {b['min']:.2f}, max {b['max']:.2f} over {b['n']} runs",
+        f"- baseline: median {b['median']:.2f} s, min {b['min']:.2f}, max {b['max']:.2f} over {b['n']} runs; "
+        f"CPU median {bc['median']:.2f} s",
+        "- CPU is this process's CPU time (SQLite runs in-process, so it includes the database's work); it "
+        "moves much less than wall time when other work shares the machine.",
         "",
         "(b) List. `services.resources.list_page(session, actor=..., name=\"households\", query=ListQuery("
         "filters={\"area_code\": <township>, \"current_tags\": <tag>}, sort=\"head_name\", page_size=50))` for "

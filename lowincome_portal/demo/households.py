@@ -96,7 +96,8 @@ HOUSEHOLDS: tuple[DemoHousehold, ...] = (
                                         "medical_expense": "4100", "deposits": "3000",
                                         "risk_points": "illness lack_of_labour"}),
         ),
-        tags=(Tag("dibao", D(2023, 7, 1), "垫民发〔2023〕112号", "两人均年满 60 周岁、长期慢性病，人均月收入低于低保标准"),),
+        tags=(Tag("dibao", D(2023, 7, 1), "垫民发〔2023〕112号",
+                  "两人均年满 60 周岁、长期慢性病，人均月收入低于低保标准"),),
         visits=((12, "fenghuang", "低保年度复核", "两位老人在家，身体状况与上次一致，已核对养老金和种植收入。"),),
     ),
     DemoHousehold(
@@ -104,7 +105,8 @@ HOUSEHOLDS: tuple[DemoHousehold, ...] = (
         (_p("李秀珍", D(1939, 11, 2), 24, health="serious", employment="retired"),),
         statuses=((D(2026, 3, 10), "visit", {"transfer_income": "2160", "medical_expense": "1800",
                                              "housing_safety": "B", "risk_points": "illness"}),),
-        tags=(Tag("tekun", D(2022, 1, 1), "垫民发〔2021〕268号", "年满 60 周岁，无劳动能力、无生活来源、无法定赡养人"),),
+        tags=(Tag("tekun", D(2022, 1, 1), "垫民发〔2021〕268号",
+                  "年满 60 周岁，无劳动能力、无生活来源、无法定赡养人"),),
     ),
     DemoHousehold(
         FENGHUANG, "新民镇凤凰村1组27号", "13983520003", "6228480468123450037",
@@ -193,7 +195,8 @@ HOUSEHOLDS: tuple[DemoHousehold, ...] = (
          _p("郑可欣", D(2016, 3, 18), 86, "child", health="serious", employment="student", schooling="primary")),
         statuses=((D(2026, 9, 1), "visit", {"wage_income": "36000", "medical_expense": "31000",
                                             "risk_points": "illness"}),),
-        tags=(Tag("rigid_hardship", D(2026, 10, 1), "垫民发〔2026〕203号", "女儿患白血病，近 12 个月医疗自付占家庭收入 86%"),),
+        tags=(Tag("rigid_hardship", D(2026, 10, 1), "垫民发〔2026〕203号",
+                  "女儿患白血病，近 12 个月医疗自付占家庭收入 86%"),),
     ),
     DemoHousehold(
         TUANJIE, "新民镇团结社区新街 5 号", "13896470012", "6228480468123450128",

@@ -69,7 +69,9 @@ def household_scope(session: Session, household_id: int) -> Scope:
 
 
 def lock_household(session: Session, actor: Actor, household_id: int, action: str,
-               lock: bool = True, open_only: bool = True) -> Household:
+                   lock: bool = True, open_only: bool = True) -> Household:
+    """The household for a command: locked (unless lock=False), `action` allowed in its area
+    (PermissionDenied), and still active unless open_only=False (ValidationError)."""
     query = select(Household).where(Household.id == household_id)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
@@ -161,7 +163,7 @@ def refresh_summary(session: Session, household: Household) -> None:
     members = session.exec(select(Member).where(Member.household_id == household.id,
                                                 col(Member.active).is_(True))).all()
     head = next((m for m in members if m.relation == codes.HEAD), None)
-    if head is not None:
+    if head is not None:  # a cancelled household keeps the name of its last head
         household.head_name, household.head_id_number = head.name, head.id_number
     household.member_count = len(members)
     open_tags = set(session.exec(select(HouseholdTag.tag).where(
@@ -270,7 +272,7 @@ def update_household(session: Session, *, actor: Actor, household_id: int, chang
         require(actor, "registry.edit", Scope(area_code=new["area_code"]))
     cancelling = new.get("status") == "cancelled"
     if cancelling:
-        _check_can_cancel(session, household, reason)
+        _check_can_cancel(household, reason)
     for key, value in new.items():
         setattr(household, key, value)
     if cancelling:
@@ -288,7 +290,7 @@ def update_household(session: Session, *, actor: Actor, household_id: int, chang
                  note=f"注销原因：{reason}" if cancelling else "")
 
 
-def _check_can_cancel(session: Session, household: Household, reason: str) -> None:
+def _check_can_cancel(household: Household, reason: str) -> None:
     if not reason:
         raise ValidationError(MSG_CANCEL_REASON)
     open_tags = [codes.label(codes.TAG_LABELS, t) for t in household.current_tags.split()]
