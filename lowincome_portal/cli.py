@@ -1,4 +1,4 @@
-"""The command line: `lowincome-portal migrate | seed-demo | demo-logins | load-areas FILE`."""
+"""The command line: migrate, seed-demo, demo-logins, load-areas, assess (means test of a JSON file), generate-county."""
 
 import argparse
 import sys

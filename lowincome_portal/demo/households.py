@@ -14,9 +14,8 @@ domain/registry_input.py, the household's denormalised columns are set by
 households.refresh_summary, and every row gets an audit entry by "system" (like
 demo/seed.py), noted 演示数据.
 
-ID numbers: python-stdnum knows 500231 (垫江县, Chongqing) only from 1997, when Chongqing
-became a municipality; people born earlier keep the Sichuan-era code of 垫江县, 512322.
-Check digits are computed with stdnum.cn.ric.calc_check_digit.
+ID numbers: 500231 (垫江县) + birth date + sequence, with the check digit computed by
+stdnum.cn.ric.calc_check_digit (domain/idcard.py checks the checksum, not the region).
 """
 
 from dataclasses import dataclass, field
@@ -37,8 +36,8 @@ BANK = "重庆农村商业银行垫江支行"
 
 
 def demo_id(birth: date, seq: int) -> str:
-    """A valid ID number: 500231 from 1997 on, else 512322; seq's last digit odd = male."""
-    body = f"{'500231' if birth.year >= 1997 else '512322'}{birth:%Y%m%d}{seq:03d}"
+    """A valid ID number of 垫江县; seq's last digit odd = male, even = female."""
+    body = f"500231{birth:%Y%m%d}{seq:03d}"
     return body + ric.calc_check_digit(body + "0")  # calc_check_digit ignores the last character
 
 

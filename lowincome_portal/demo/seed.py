@@ -13,6 +13,7 @@ from ..db.tables import Organisation, User, UserRole
 from ..domain import roles
 from ..services import areas as area_service
 from ..services import audit, parameters, security
+from .policy_series import seed_policy_series
 
 DEMO_PASSWORD = "Demo2026pass"
 
@@ -49,6 +50,7 @@ LOGINS = (
 def seed_demo(session: Session) -> list[DemoLogin]:
     """Load the sample county and the demo accounts; returns the logins."""
     parameters.seed_defaults(session)
+    seed_policy_series(session)
     text = resources.files("lowincome_portal.demo").joinpath("dianjiang_areas_sample.csv").read_text("utf-8")
     report = area_service.import_areas(session, actor=None, text=text, sample=True)
     if not report.ok:

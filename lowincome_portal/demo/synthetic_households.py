@@ -10,10 +10,11 @@ What the data looks like, and why:
 - Ages follow the household's make-up (elderly alone or as couples, couples with children,
   grandparents with left-behind grandchildren, three generations): about 29% of people are
   60 or over and 14% under 16.
-- Resident IDs: 垫江县's area code (500231 for people born since 1997; 512322 / 511421,
-  the county's codes under Sichuan, for those born before - python-stdnum, and so the
-  portal, refuse 500231 with an earlier birth year), the birth date, a sequence whose last
-  digit is odd for men and even for women, and the GB 11643 check digit. The county uses
+- Resident IDs: 垫江县's area code as it was when the number was assigned (500231 for
+  people born since 1997; 512322 / 511421, the county's codes under Sichuan, for those born
+  before - as real cards are, and python-stdnum's cn.ric refuses 500231 with an earlier
+  birth year), the birth date, a sequence whose last digit is odd for men and even for
+  women, and the GB 11643 check digit. The county uses
   sequence numbers 000-499 (COUNTY_SEQUENCES) and import files 500-999
   (IMPORT_SEQUENCES), so the two never clash.
 - Labour capacity follows the rules (none under 16, at 60 and over, grade 1-2 disability,
@@ -46,7 +47,7 @@ from ..domain.registry_input import no_labour_by_rule
 
 # 垫江县's code in the ID number depends on when the number was assigned: 512322 under
 # 涪陵地区 (to 1995), 511421 under 涪陵市 (1995-1997), 500231 since Chongqing (1997).
-# python-stdnum checks the code against the birth year, and so does the portal.
+# python-stdnum's cn.ric checks the code against the birth year (the portal's own check does not).
 ID_AREA_CODES = ((1997, "500231"), (1996, "511421"), (0, "512322"))
 COUNTY_SEQUENCES = (0, 500)    # generate_county: sequence numbers 000-499
 IMPORT_SEQUENCES = (500, 1000)  # synthetic_import_rows: 500-999

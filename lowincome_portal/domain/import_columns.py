@@ -47,7 +47,8 @@ COLUMNS: tuple[ImportColumn, ...] = (
                  aliases=("电话", "联系方式", "手机号码"), text=True),
     ImportColumn("开户银行", "bank_name", False, HOUSEHOLD, "发放资金的开户银行名称，最多 60 字",
                  aliases=("开户行",)),
-    ImportColumn("银行账号", "bank_account", False, HOUSEHOLD, "12-30 位数字；请设置为文本格式，以免 Excel 改成科学计数法",
+    ImportColumn("银行账号", "bank_account", False, HOUSEHOLD,
+                 "12-30 位数字；请设置为文本格式，以免 Excel 改成科学计数法",
                  aliases=("银行卡号", "账号"), text=True),
     ImportColumn("户主身份证号", "head_id_number", True, MEMBER,
                  "本人所在家庭户主的身份证号；同一家庭的每一行都填同一个号码，系统据此把成员归为一户",
@@ -57,7 +58,9 @@ COLUMNS: tuple[ImportColumn, ...] = (
                  "18 位居民身份证号码，末位可为 X；系统核对校验码，出生日期和性别从号码中读取；"
                  "同一人只能在一个在册家庭中",
                  aliases=("身份证号码", "公民身份号码", "证件号码"), text=True),
-    ImportColumn("与户主关系", "relation", True, MEMBER, "每户有且只有一行填“户主”，且该行身份证号与户主身份证号相同",
+    ImportColumn("与户主关系", "relation", True, MEMBER,
+                 "每户有且只有一行填“户主”（也可填“本人”），且该行身份证号与户主身份证号相同；"
+                 "“之妻”“之子”“长女”等常见写法也可识别",
                  choices=_labels(codes.RELATIONS), aliases=("关系",)),
     ImportColumn("性别", "sex", False, MEMBER, "可留空（从身份证号读取）；填写时须与身份证号一致",
                  choices=("男", "女")),
@@ -79,6 +82,19 @@ COLUMNS: tuple[ImportColumn, ...] = (
     ImportColumn("参加基本医保", "medical_insurance", False, MEMBER, "填“是”或“否”；留空视为“是”",
                  choices=("是", "否"), aliases=("是否参加基本医保", "基本医疗保险", "参加基本医疗保险")),
 )
+
+# Other words counties' registers use for an allowed value (之妻, 本人 ...), mapped to the
+# template's label before the value is checked.
+VALUE_ALIASES: dict[str, dict[str, str]] = {
+    "relation": {"本人": "户主", "户主本人": "户主", "妻": "配偶", "妻子": "配偶", "夫": "配偶", "丈夫": "配偶",
+                 "之妻": "配偶", "之夫": "配偶", "子": "子女", "女": "子女", "儿子": "子女", "女儿": "子女",
+                 "之子": "子女", "之女": "子女", "长子": "子女", "次子": "子女", "长女": "子女", "次女": "子女",
+                 "父亲": "父母", "母亲": "父母", "之父": "父母", "之母": "父母", "孙子": "孙子女", "孙女": "孙子女",
+                 "之孙子": "孙子女", "之孙女": "孙子女", "祖父": "祖父母", "祖母": "祖父母", "儿媳": "儿媳/女婿",
+                 "女婿": "儿媳/女婿", "兄弟": "兄弟姐妹", "姐妹": "兄弟姐妹"},
+    "disability_grade": {"1级": "一级", "2级": "二级", "3级": "三级", "4级": "四级"},
+    "medical_insurance": {"已参保": "是", "未参保": "否"},
+}
 
 BY_KEY = {c.key: c for c in COLUMNS}
 HEADERS = tuple(c.header for c in COLUMNS)

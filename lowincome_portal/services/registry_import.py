@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -32,11 +33,11 @@ from ..domain import registry as codes
 from ..domain import registry_input
 from ..domain.errors import ValidationError
 from ..domain.import_columns import (
-    BY_KEY,
     COLUMNS,
     HEADERS,
     HOUSEHOLD_KEYS,
     TEXT_HEADERS,
+    VALUE_ALIASES,
     column_for_message,
     match_headers,
 )
@@ -119,7 +120,8 @@ def template_workbook() -> bytes:
         ["填写规则", "", "第一行是列名，请勿修改或在上方插入标题行；列的顺序可以调整，选填列可以删除。", ""],
         ["", "", "每行一名家庭成员；同一家庭的各行填写相同的户主身份证号。", ""],
         ["", "", "乡镇、村、住址、电话、开户银行、银行账号是家庭信息，可只在一行填写；多行填写时必须一致。", ""],
-        ["", "", "身份证号、银行账号、电话等列请保持“文本”格式，否则 Excel 会把长号码改成科学计数法并丢失末尾数字。", ""],
+        ["", "", "身份证号、银行账号、电话等列请保持“文本”格式，"
+                 "否则 Excel 会把长号码改成科学计数法并丢失末尾数字。", ""],
         ["", "", "导入时全部行一起检查：只要有一处错误，整个文件都不导入，系统会列出每处错误的行号、列名和原因。", ""],
         ["", "", "已在系统中登记（在册）的人员不能再次导入；每个文件不超过 20 MB，可保存为 .xlsx 或 .csv。", ""],
         ["", "", "第一张表中的示例家庭（张大山户）仅供参考，导入前请删除。", ""],
@@ -160,11 +162,12 @@ def import_registry(session: Session, actor: Actor, filename: str, data: bytes,
 
     match = match_headers(header)
     errors += [(1, name, "缺少必填列") for name in match.missing]
-    errors += [(1, name, f"无法识别的列“{name}”，请使用模板中的列名（可选：{'、'.join(HEADERS)}）")
+    errors += [(1, name, f"无法识别的列“{name}”，请使用模板中的列名（见模板的“填写说明”），或删除该列")
                for name in match.unknown]
     errors += [(1, name, "列名重复") for name in match.repeated]
     if match.missing:
         return _finish(report, errors)
+    errors += _values_without_header(header, rows)
 
     checker = _Checker(session, actor, today, match.position(), errors, progress, len(rows))
     households = checker.check_rows(rows)
@@ -173,6 +176,15 @@ def import_registry(session: Session, actor: Actor, filename: str, data: bytes,
     if errors:
         return _finish(report, errors)
     return _write(session, actor, report, households, checker)
+
+
+def _values_without_header(header: list[str], rows: list[list[str]]) -> list[Error]:
+    """Values in a column whose header cell is blank would be silently lost: report them."""
+    from openpyxl.utils import get_column_letter
+
+    blank = [i for i, name in enumerate(header) if not name.strip()]
+    return [(offset + 2, f"第 {get_column_letter(i + 1)} 列", "该列没有列名，无法识别；请补上列名或删除该列的内容")
+            for i in blank for offset, cells in enumerate(rows) if cells[i]]
 
 
 def _finish(report: ImportReport, errors: list[Error]) -> ImportReport:
@@ -185,6 +197,7 @@ def _finish(report: ImportReport, errors: list[Error]) -> ImportReport:
     return report
 
 
+@lru_cache(maxsize=4096)
 def _fold(name: str) -> str:
     """An area name as compared: full-width folded, no spaces."""
     return "".join(unicodedata.normalize("NFKC", name).split())
@@ -199,9 +212,9 @@ class _Household:
     head_id: str
     first_line: int
     values: dict = field(default_factory=dict)       # household field -> value as checked
+    raw: dict = field(default_factory=dict)          # household field -> text as first written
     value_line: dict = field(default_factory=dict)   # household field -> row it came from
     members: list[dict] = field(default_factory=list)
-    lines: list[int] = field(default_factory=list)   # rows of members (valid or not)
     ids: set[str] = field(default_factory=set)       # ID numbers as written in its rows
     head_row: dict | None = None
     area_code: str | None = None
@@ -215,9 +228,7 @@ class _Checker:
         self.session, self.actor, self.today = session, actor, today
         self.position, self.errors, self.progress = position, errors, progress
         self.row_count = row_count
-        self.member_count = 0
         self.id_lines: dict[str, int] = {}  # ID number -> first row carrying it
-        self._areas_loaded = False
 
     # progress: checking counts as one unit per row, writing as one per member
     def tick(self, done: int) -> None:
@@ -231,6 +242,7 @@ class _Checker:
         household_keys = [k for k in HOUSEHOLD_KEYS if k in position]
         member_keys = [k for k in position if k not in HOUSEHOLD_KEYS and k != "head_id_number"]
         head_at = position["head_id_number"]
+        value_aliases = [(k, a) for k, a in VALUE_ALIASES.items() if k in member_keys]
         id_lines = self.id_lines
         self.tick(0)
         for offset, cells in enumerate(rows):
@@ -247,6 +259,10 @@ class _Checker:
                 first = id_lines.setdefault(id_key, line)
                 if first != line:
                     errors.append((line, H["id_number"], f"身份证号 {id_key} 与第 {first} 行重复，同一人只能登记一次"))
+            for key, aliases in value_aliases:
+                typed = values[key]
+                if typed in aliases:
+                    values[key] = aliases[typed]
             values["in_school"] = False
             values["has_supporter"] = False
             if not values.get("medical_insurance"):
@@ -266,7 +282,6 @@ class _Checker:
             household = households.get(head_id)
             if household is None:
                 household = households[head_id] = _Household(head_id=head_id, first_line=line)
-            household.lines.append(line)
             household.ids.add(id_key)
             for key in household_keys:
                 raw = cells[position[key]]
@@ -288,6 +303,8 @@ class _Checker:
         return households
 
     def _merge(self, household: _Household, key: str, raw: str, line: int) -> None:
+        if key in household.values and household.raw[key] == raw:
+            return  # the same text as the row that set it: checked already
         label = H[key]
         try:
             if key == "phone":
@@ -304,6 +321,7 @@ class _Checker:
         known = household.values.get(key)
         if known is None:
             household.values[key] = value
+            household.raw[key] = raw
             household.value_line[key] = line
         elif known != value:
             self.errors.append((line, label, f"同一家庭（户主身份证号 {household.head_id}）的{label}应一致："
@@ -411,14 +429,18 @@ def _write(session: Session, actor: Actor, report: ImportReport,
         })
     connection = session.connection()
     total = checker.row_count * 2
-    done = checker.row_count
-    ids: list[int] = []
-    household_insert = insert(Household).returning(Household.id, sort_by_parameter_order=True)
+    # RETURNING the head's ID (unique in the file) instead of sort_by_parameter_order: with
+    # the ordering guarantee SQLite falls back to one INSERT per household.
+    household_insert = insert(Household).returning(Household.id, Household.head_id_number)
+    id_of: dict[str, int] = {}
     member_rows = []
     try:
         for start in range(0, len(household_rows), _INSERT_CHUNK):
-            ids.extend(connection.execute(household_insert, household_rows[start:start + _INSERT_CHUNK]).scalars())
-        for household, household_id in zip(ordered, ids, strict=True):
+            for household_id, head_id in connection.execute(household_insert,
+                                                            household_rows[start:start + _INSERT_CHUNK]):
+                id_of[head_id] = household_id
+        for household in ordered:
+            household_id = id_of[household.head_id]
             for member in household.members:
                 del member["_line"]
                 member["household_id"] = household_id
@@ -429,10 +451,10 @@ def _write(session: Session, actor: Actor, report: ImportReport,
                 member_rows.append(member)
         member_insert = insert(Member)
         for start in range(0, len(member_rows), _INSERT_CHUNK):
-            connection.execute(member_insert, member_rows[start:start + _INSERT_CHUNK])
-            done = checker.row_count + start + len(member_rows[start:start + _INSERT_CHUNK])
+            chunk = member_rows[start:start + _INSERT_CHUNK]
+            connection.execute(member_insert, chunk)
             if checker.progress:
-                checker.progress(min(done, total), total)
+                checker.progress(min(checker.row_count + start + len(chunk), total), total)
     except IntegrityError as exc:
         if "uq_member_active_id_number" in str(exc.orig) or "member.id_number" in str(exc.orig):
             # Someone registered one of these people while the file was being checked.
@@ -440,8 +462,8 @@ def _write(session: Session, actor: Actor, report: ImportReport,
         raise
     report.households = len(ordered)
     report.members = len(member_rows)
-    report.first_household_id = ids[0] if ids else None
-    report.last_household_id = ids[-1] if ids else None
+    report.first_household_id = min(id_of.values(), default=None)
+    report.last_household_id = max(id_of.values(), default=None)
     audit.record(session, actor=actor, action="import", entity="household",
                  new={"households": report.households, "members": report.members,
                       "first_household_id": report.first_household_id,

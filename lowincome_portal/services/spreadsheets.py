@@ -182,6 +182,8 @@ def _xlsx_rows(name: str, data: bytes, max_rows: int) -> list[list[str]]:
         raise not_xlsx
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
+            if sum(info.file_size for info in package.infolist()) > _MAX_UNPACKED_BYTES:
+                raise ValidationError(f"文件“{name}”解压后过大，请分成几个文件导入")
             reader = _XlsxReader(name, package, max_rows)
             table = reader.first_sheet()
     except (ValidationError, MemoryError):
@@ -193,12 +195,13 @@ def _xlsx_rows(name: str, data: bytes, max_rows: int) -> list[list[str]]:
     return table
 
 
-_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
 # Built-in number formats that show dates or times (Excel's list, plus the CJK ones 27-36, 50-58
 # that Chinese Excel uses for 年月日).
 _DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 _MAX_COLUMNS = 256
+# A real 20 MB workbook unpacks to a few hundred MB at most; more is a zip bomb.
+_MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 
 
 def _local(name: str) -> str:
@@ -321,13 +324,20 @@ class _XlsxReader:
         collecting, phonetic = False, 0
         max_rows, value_of = self.max_rows, self._value
         tags: dict[str, str] = {}
+        columns: dict[str, int] = {}  # "AB" -> 27
 
         def start(name, attrs):
             nonlocal row, row_number, next_column, kind, style, column, collecting, phonetic
             tag = tags.get(name) or tags.setdefault(name, _local(name))
             if tag == "c":
                 ref = attrs.get("r")
-                column = _column_index(ref) if ref else next_column
+                if ref:
+                    letters = ref.rstrip("0123456789")
+                    column = columns.get(letters)
+                    if column is None:
+                        column = columns[letters] = _column_index(letters)
+                else:
+                    column = next_column
                 kind = attrs.get("t", "n")
                 style = int(attrs["s"]) if "s" in attrs else -1
                 parts.clear()

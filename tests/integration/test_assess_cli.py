@@ -91,7 +91,7 @@ def test_values_in_force_in_the_database_on_as_of(tmp_path, capsys, db_url, engi
     assert result["policy"]["dibao_standard_monthly"] == "350.00"
     assert result["recommended"] == "dibao_edge"
     # Before the county's first value: the catalogue default, and the note says so.
-    early = json.loads(run(capsys, write(tmp_path, dict(INPUT, as_of="2025-03-01")))[1])
+    early = json.loads(run(capsys, write(tmp_path, dict(INPUT, as_of="2020-03-01")))[1])
     assert early["policy_source"]["dibao_standard_monthly"] == "catalogue_default"
     assert "系统默认值" in early["policy_note"]
 

@@ -35,7 +35,7 @@ HEAD = make_id(birth=date(1998, 3, 12), seq=11)      # 张三, man
 SPOUSE = make_id(birth=date(1999, 7, 21), seq=22)    # 李梅, woman
 CHILD = make_id(birth=date(2019, 9, 1), seq=31)      # 张小宝, boy
 OTHER = make_id(birth=date(2000, 5, 6), seq=42)      # 王芬, woman
-ELDER = make_id(area="512322", birth=date(1950, 2, 3), seq=71)  # born before Chongqing's 500231
+ELDER = make_id(birth=date(1950, 2, 3), seq=71)      # 王老, man
 
 PHONE = "13812345678"
 ACCOUNT = "6228480000000012345"

@@ -100,27 +100,29 @@ def test_status_is_the_latest_on_or_before_the_day(engine, actor_of, household_i
 
 def test_no_status_counts_zero_and_says_so(engine, actor_of, household_id):
     with unit_of_work(engine) as s:
-        s.add(PolicyParameter(code="dibao_standard_monthly", value=D("500"), effective_from=date(2024, 1, 1)))
+        s.add(PolicyParameter(code="dibao_standard_monthly", value=D("500"), effective_from=date(2020, 1, 1)))
         for code, value in (("edge_multiplier", "1.5"), ("rigid_share", "0.7"), ("deposit_limit_per_capita", "9000"),
                             ("vehicle_limit", "0"), ("extra_house_limit", "0"), ("business_limit", "0"),
                             ("income_reference_annual", "20000"), ("monitoring_line_annual", "7000")):
-            s.add(PolicyParameter(code=code, value=D(value), effective_from=date(2024, 1, 1)))
-    result = assess(engine, actor_of("xinmin"), household_id, date(2024, 1, 15))
+            s.add(PolicyParameter(code=code, value=D(value), effective_from=date(2020, 1, 1)))
+    result = assess(engine, actor_of("xinmin"), household_id, date(2020, 1, 15))
     assert result["per_capita_monthly_income"] == "0.00"
     assert result["rigid_ratio"] is None
     assert "尚无经济状况记录" in result["reasons"][0]
 
 
 def test_no_policy_in_force_is_a_clear_error(engine, actor_of, household_id):
-    with pytest.raises(ValidationError, match="2024-01-15 时尚无生效的政策参数：农村低保标准"):
-        assess(engine, actor_of("xinmin"), household_id, date(2024, 1, 15))
+    with pytest.raises(ValidationError, match="2020-01-15 时尚无生效的政策参数：农村低保标准"):
+        assess(engine, actor_of("xinmin"), household_id, date(2020, 1, 15))
 
 
 def test_demo_series_is_idempotent_audited_and_dated(engine):
-    with unit_of_work(engine) as s:
-        added = seed_policy_series(s)
+    # seed_demo (the db fixture) has loaded the series already: running it again adds nothing
     with unit_of_work(engine) as s:
         assert seed_policy_series(s) == 0
+    with Session(engine) as s:
+        added = s.exec(select(func.count()).select_from(PolicyParameter).where(
+            PolicyParameter.note.startswith("演示数据"))).one()
     with Session(engine) as s:
         audited = s.exec(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.entity == "policy_parameter", AuditEntry.username == "system",

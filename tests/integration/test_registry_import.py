@@ -290,3 +290,39 @@ def test_error_report_workbook():
     header, rows = read_rows("errors.xlsx", error_report_workbook(errors))
     assert header == ["行号", "列", "错误原因"]
     assert rows == [["", "", "文件为空"], ["3", "身份证号", "校验码错误"]]
+
+
+def test_common_register_words_are_understood(engine, actor_of):
+    rows = good_rows()
+    rows[0][9] = "本人"
+    rows[1][9] = "之妻"
+    rows[1][15] = "4级"
+    rows[1][18] = "未参保"
+    report = run(engine, actor_of("xinmin"), "a.xlsx", xlsx(rows))
+    assert report.ok, report.errors
+    with Session(engine) as s:
+        spouse = s.exec(select(Member).where(Member.id_number == SPOUSE_A)).one()
+        head = s.exec(select(Member).where(Member.id_number == HEAD_A)).one()
+        assert (head.relation, spouse.relation, spouse.disability_grade, spouse.medical_insurance) == (
+            "head", "spouse", 4, False)
+
+
+def test_someone_registering_the_same_person_meanwhile_rolls_everything_back(engine, actor_of, monkeypatch):
+    from lowincome_portal.domain.errors import ValidationError
+
+    assert run(engine, actor_of("xinmin"), "first.xlsx", xlsx(good_rows()[:3])).ok
+    before = counts(engine)
+    # The person was registered after the check ran: the database's unique index catches it.
+    monkeypatch.setattr(registry_import._Checker, "check_registered", lambda self, households: None)
+    with pytest.raises(ValidationError, match="其他用户"), unit_of_work(engine) as s:
+        import_registry(s, actor_of("xinmin"), "again.xlsx", xlsx(good_rows()), today=TODAY)
+    assert counts(engine) == before
+
+
+def test_values_under_a_blank_header_are_reported(engine, actor_of):
+    headers = list(HEADERS) + [""]
+    rows = [r + [""] for r in good_rows()]
+    rows[2][-1] = "备注内容"
+    report = run(engine, actor_of("xinmin"), "a.csv",
+                 "\n".join(",".join(r) for r in [headers] + rows).encode("utf-8"))
+    assert [e[:2] for e in report.errors] == [(4, "第 T 列")]

@@ -156,3 +156,14 @@ def test_helpers():
     assert synthetic.id_check_digit("11010519491231002") == "X"
     assert current_tags_text(["monitoring", "dibao"]) == " dibao monitoring "
     assert current_tags_text([]) == ""
+
+
+def test_cli_generate_county(db_url, capsys):
+    from lowincome_portal.cli import main
+
+    assert main(["generate-county", "--households", "40", "--seed", "9"]) == 0
+    assert "40 户 120 人" in capsys.readouterr().out
+    assert main(["generate-county", "--households", "40"]) == 2
+    assert "--replace" in capsys.readouterr().err
+    assert main(["generate-county", "--households", "30", "--replace"]) == 0
+    assert "先删除了 40 户" in capsys.readouterr().out

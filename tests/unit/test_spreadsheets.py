@@ -144,7 +144,8 @@ def test_prefixed_namespaces_shared_rich_text_and_cells_without_references():
                           '<x:rPh sb="0" eb="1"><x:t>zhang</x:t></x:rPh></x:si>'
                           '<x:si><x:t xml:space="preserve"> 凤凰村_x000D_ </x:t></x:si></x:sst>',
         "xl/sheets/one.xml": f'<x:worksheet xmlns:x="{MAIN}"><x:sheetData>'
-                             '<x:row><x:c t="s"><x:v>0</x:v></x:c><x:c t="inlineStr"><x:is><x:t>村</x:t></x:is></x:c></x:row>'
+                             '<x:row><x:c t="s"><x:v>0</x:v></x:c>'
+                             '<x:c t="inlineStr"><x:is><x:t>村</x:t></x:is></x:c></x:row>'
                              '<x:row r="3"><x:c t="s"><x:v>1</x:v></x:c><x:c t="s"><x:v>2</x:v></x:c></x:row>'
                              '<x:row r="4"><x:c r="B4" t="str"><x:f>A1</x:f><x:v>公式值</x:v></x:c></x:row>'
                              '</x:sheetData></x:worksheet>',
