@@ -58,14 +58,15 @@ def empty_db_url(request, tmp_path):
 
 @pytest.fixture
 def db_url(empty_db_url, monkeypatch):
-    """A migrated database with the demo county, set as the app's DATABASE_URL."""
+    """A migrated database with the demo county (areas, logins, policy series; no households,
+    so each test starts from an empty registry), set as the app's DATABASE_URL."""
     from lowincome_portal.db.uow import unit_of_work
     from lowincome_portal.demo.seed import seed_demo
 
     migrations.upgrade(empty_db_url)
     monkeypatch.setenv("DATABASE_URL", empty_db_url)
     with unit_of_work(engine_for(empty_db_url)) as session:
-        seed_demo(session)
+        seed_demo(session, households=False)
     return empty_db_url
 
 

@@ -1,4 +1,5 @@
-"""The demo county (垫江县, sample data): areas, partner organisations and one login per role.
+"""The demo county (垫江县, sample data): areas, partner organisations, one login per role,
+a dated policy series and fifteen demo households.
 
 Idempotent: running it again adds only what is missing. The areas are a sample to be
 replaced by the county's own list (`lowincome-portal load-areas FILE.csv`).
@@ -13,6 +14,7 @@ from ..db.tables import Organisation, User, UserRole
 from ..domain import roles
 from ..services import areas as area_service
 from ..services import audit, parameters, security
+from .households import seed_demo_households
 from .policy_series import seed_policy_series
 
 DEMO_PASSWORD = "Demo2026pass"
@@ -47,8 +49,9 @@ LOGINS = (
 )
 
 
-def seed_demo(session: Session) -> list[DemoLogin]:
-    """Load the sample county and the demo accounts; returns the logins."""
+def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
+    """Load the sample county and the demo accounts (and, unless told not to, the demo
+    households); returns the logins."""
     parameters.seed_defaults(session)
     seed_policy_series(session)
     text = resources.files("lowincome_portal.demo").joinpath("dianjiang_areas_sample.csv").read_text("utf-8")
@@ -80,6 +83,8 @@ def seed_demo(session: Session) -> list[DemoLogin]:
         audit.record(session, actor=None, action="create", entity="user", entity_id=user.id,
                      username="system", new={"username": login.username, "roles": [login.role]},
                      note="演示账号")
+    if households:
+        seed_demo_households(session)
     return list(LOGINS)
 
 

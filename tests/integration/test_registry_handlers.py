@@ -78,6 +78,7 @@ def household_calls(h):
         ("end_tag", ({"end_date": today, "reason": "x"},), {"panel": f"end_tag:{h['tag']}"}),
         ("record_visit", ({"visited_on": today, "findings": "x"},), {}),
         ("plan_visit", (), {}),
+        ("cancel_household", ({"reason": "迁出"},), {}),
         ("assess", ({"as_of": today},), {}),
     ]
 

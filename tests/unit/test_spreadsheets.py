@@ -7,7 +7,15 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from lowincome_portal.domain.errors import ValidationError
+from lowincome_portal.services import spreadsheets
 from lowincome_portal.services.spreadsheets import SpreadsheetCellError, read_rows, workbook_bytes
+
+
+@pytest.fixture(autouse=True, params=["plain", "general"])
+def xlsx_reader(request, monkeypatch):
+    """Every test runs with both .xlsx readers: the fast plain one and the general one."""
+    monkeypatch.setattr(spreadsheets, "_FAST_PATH", request.param == "plain")
+    return request.param
 
 
 def xlsx_of(rows) -> bytes:
@@ -163,3 +171,82 @@ def test_too_many_rows_are_refused():
         read_rows("a.csv", b"a\n1\n2\n3\n4\n5\n", max_rows=3)
     header, rows = read_rows("a.csv", b"a\n1\n2\n3\n", max_rows=3)
     assert len(rows) == 3
+
+
+def test_files_written_by_excel_or_openpyxl_take_the_fast_path(monkeypatch):
+    monkeypatch.setattr(spreadsheets, "_FAST_PATH", True)
+
+    def general(self, part):
+        raise AssertionError("the general reader was used")
+
+    monkeypatch.setattr(spreadsheets._XlsxReader, "_sheet", general)
+    wb = Workbook()
+    wb.active.append(["姓名", "出生日期", "公式"])
+    wb.active.append(["张 & 三", datetime(2025, 3, 1), "=1+1"])
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    assert read_rows("a.xlsx", buffer.getvalue())[1] == [["张 & 三", "2025-03-01", ""]]
+    data = workbook_bytes([("s", ["姓名", "身份证号"], [["<李四>", "500231199803120116"]])],
+                          text_headers={"身份证号"})
+    assert read_rows("b.xlsx", data)[1] == [["<李四>", "500231199803120116"]]
+
+
+def test_a_formula_with_its_cached_value_on_both_readers():
+    cell = '<c r="B2" t="str"><f>A2&amp;"x"</f><v>甲x</v></c><c r="C2"><f>1+1</f><v>2</v></c>'
+    data = _package({
+        "_rels/.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="r1" Type="{REL}/officeDocument" '
+                       'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><sheets>'
+                           '<sheet name="a" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG}">'
+                                      f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/a.xml"/>'
+                                      '</Relationships>',
+        "xl/worksheets/a.xml": f'<worksheet xmlns="{MAIN}"><sheetData>'
+                               '<row r="1"><c r="A1" t="inlineStr"><is><t>a</t></is></c>'
+                               '<c r="B1" t="inlineStr"><is><t>b</t></is></c><c r="C1" t="inlineStr"><is><t>c</t></is></c>'
+                               f'</row><row r="2" spans="1:3"><c r="A2" t="inlineStr"><is><t>甲</t></is></c>{cell}</row>'
+                               '<row r="4"/></sheetData><rowBreaks count="0"/></worksheet>',
+    })
+    assert read_rows("a.xlsx", data) == (["a", "b", "c"], [["甲", "甲x", "2"]])
+
+
+def _excel_like(sheet_rows: str) -> bytes:
+    """A package shaped like Excel's own: shared strings, a styles part, cells with s= and t=."""
+    return _package({
+        "_rels/.rels": f'<Relationships xmlns="{PKG}"><Relationship Id="r1" Type="{REL}/officeDocument" '
+                       'Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><workbookPr/><sheets>'
+                           '<sheet name="花名册" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{PKG}">'
+                                      f'<Relationship Id="rId1" Type="{REL}/worksheet" Target="worksheets/sheet1.xml"/>'
+                                      f'<Relationship Id="rId2" Type="{REL}/sharedStrings" Target="sharedStrings.xml"/>'
+                                      f'<Relationship Id="rId3" Type="{REL}/styles" Target="styles.xml"/>'
+                                      '</Relationships>',
+        "xl/sharedStrings.xml": f'<sst xmlns="{MAIN}" count="3" uniqueCount="3"><si><t>姓名</t></si>'
+                                '<si><t>出生日期</t></si><si><t>身份证号</t></si><si><t>王&amp;五</t></si></sst>',
+        "xl/styles.xml": f'<styleSheet xmlns="{MAIN}"><numFmts count="1">'
+                         '<numFmt numFmtId="176" formatCode="yyyy&quot;年&quot;m&quot;月&quot;d&quot;日&quot;"/>'
+                         '</numFmts><cellXfs count="4"><xf numFmtId="0"/><xf numFmtId="14"/><xf numFmtId="176"/>'
+                         '<xf numFmtId="49"/></cellXfs></styleSheet>',
+        "xl/worksheets/sheet1.xml": f'<worksheet xmlns="{MAIN}"><dimension ref="A1"/><sheetData>'
+                                    '<row r="1" spans="1:3"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+                                    f'<c r="C1" t="s"><v>2</v></c></row>{sheet_rows}</sheetData></worksheet>',
+    })
+
+
+def test_excel_shaped_file_shared_strings_and_date_styles():
+    data = _excel_like('<row r="2"><c r="A2" t="s"><v>3</v></c><c r="B2" s="1"><v>45000</v></c>'
+                       '<c r="C2" s="3" t="s"><v>2</v></c></row>'
+                       '<row r="3"><c r="B3" s="2"><v>36526</v></c><c r="C3" s="0"><v>123456</v></c></row>')
+    # the wrong <dimension ref="A1"> (some programs write it) does not cut the sheet short
+    assert read_rows("a.xlsx", data) == (["姓名", "出生日期", "身份证号"],
+                                         [["王&五", "2023-03-15", "身份证号"], ["", "2000-01-01", "123456"]])
+
+
+def test_excel_shaped_file_with_an_id_number_stored_as_a_float():
+    data = _excel_like('<row r="2"><c r="A2" t="s"><v>3</v></c><c r="C2" s="0"><v>5.0023119980312E+17</v></c></row>'
+                       '<row r="3"><c r="A3" t="s"><v>3</v></c><c r="C3"><v>500231199803120116</v></c></row>')
+    with pytest.raises(SpreadsheetCellError) as caught:
+        read_rows("a.xlsx", data)
+    assert [c[:2] for c in caught.value.cells] == [(2, "身份证号"), (3, "身份证号")]
+    assert "5.0023119980312E+17" in caught.value.cells[0][2]

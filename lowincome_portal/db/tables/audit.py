@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Column, Text
+from sqlalchemy import Column, Index, Text
 from sqlmodel import Field, SQLModel
 
 from .types import timestamp
@@ -11,6 +11,8 @@ class AuditEntry(SQLModel, table=True):
     installs triggers that refuse UPDATE and DELETE on this table."""
 
     __tablename__ = "audit_entry"
+    # A record's history (the household timeline) is read by (entity, entity_id).
+    __table_args__ = (Index("ix_audit_entry_entity_entity_id", "entity", "entity_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = timestamp(index=True)

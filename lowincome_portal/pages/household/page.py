@@ -55,8 +55,18 @@ def _toolbar() -> rx.Component:
                                     id="edit-household")),
         rx.cond(S.can_visit, rx.button(rx.icon("footprints", size=16), "记录走访", on_click=S.plan_visit,
                                        id="plan-visit")),
+        rx.cond(S.can_edit & (S.household["status"] == "active"),
+                rx.button("注销家庭", variant="soft", color_scheme="gray", on_click=S.open_panel("cancel"),
+                          id="cancel-household")),
         width="100%", align="center",
     )
+
+
+def _cancel_panel() -> rx.Component:
+    return _panel("cancel", "注销家庭（成员全部移出，档案保留；有未结束的对象标识时不能注销）",
+                  rx.input(name="reason", placeholder="注销原因，例：全户迁出本县", id="input-cancel-reason",
+                           width="30em", max_length=200),
+                  S.cancel_household, "确认注销")
 
 
 def _panel(key: str, title: str, body: rx.Component, on_submit, submit_label: str = "保存",
@@ -267,6 +277,6 @@ def household_page() -> rx.Component:
     return shell(
         "家庭全景",
         rx.cond(S.household.contains("id"),
-                rx.vstack(_toolbar(), _summary(), _tabs(), spacing="4", width="100%"),
+                rx.vstack(_toolbar(), _cancel_panel(), _summary(), _tabs(), spacing="4", width="100%"),
                 back_link(routes.HOUSEHOLDS, "返回家庭档案")),
     )

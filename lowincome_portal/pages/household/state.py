@@ -144,6 +144,14 @@ class HouseholdState(SessionState):
                                      left_on=form_data.get("left_on"), reason=form_data.get("reason", ""))
         self._saved(actor, "已将该成员移出本户")
 
+    @rx.event
+    @protected("registry.edit")
+    def cancel_household(self, actor, form_data: dict):
+        with unit_of_work() as session:
+            households.update_household(session, actor=actor, household_id=self._household_id,
+                                        changes={"status": "cancelled", "reason": form_data.get("reason", "")})
+        self._saved(actor, "已注销该家庭，成员均已移出，记录保留")
+
     # ---- economic status ----
 
     @rx.event
