@@ -334,6 +334,62 @@ def bench_household(engine, runs: int, per_run: int, seed: int) -> dict:
     return {"service_ms": s, "baseline_ms": b, "ratio": s["median"] / b["median"]}
 
 
+# ---- (b) and (c) as the browser gets them: the page's event handler -----------------------------
+
+def _page_state(state_cls, token: str):
+    import reflex as rx
+
+    import lowincome_portal.lowincome_portal  # noqa: F401 - registers every page state
+
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(state_cls.get_full_name().split("."))
+    state.token = token
+    return root, state
+
+
+def bench_handlers(url: str, runs: int, per_run: int, seed: int) -> dict:
+    """The list and household pages through their event handlers, as a browser event runs them:
+    the session check, the permission check, the service, the state update and the JSON delta
+    Reflex sends back. Baseline: the bare SQL of the same page, as in (b) and (c)."""
+    from lowincome_portal.demo.seed import DEMO_PASSWORD
+    from lowincome_portal.pages.household.state import HouseholdState
+    from lowincome_portal.pages.resources.list import ResourceListState
+    from lowincome_portal.services import auth
+
+    os.environ["DATABASE_URL"] = url  # the handlers open their own unit of work
+    engine = engine_for(url)
+    with unit_of_work(engine) as session:
+        token = auth.login(session, ACTOR, DEMO_PASSWORD).token
+    rng = random.Random(seed + 2)
+    list_ms, list_bytes, household_ms, household_bytes = [], [], [], []
+    with engine.connect() as c:
+        low, high = c.execute(sa.text("SELECT min(id), max(id) FROM household")).one()
+    for _ in range(runs):
+        for township, tag in _list_samples(engine, rng, per_run):
+            root, state = _page_state(ResourceListState, token)
+            state._resource = "households"
+            state.filters = [{"name": "area_code", "label": "", "value": township, "options": []},
+                             {"name": "current_tags", "label": "", "value": tag, "options": []}]
+            state.sort = "head_name"
+            root._clean()
+            started = time.perf_counter()
+            ResourceListState.apply_search.fn(state, {"search": ""})
+            delta = json.dumps(root.get_delta(), ensure_ascii=False, default=str)
+            list_ms.append((time.perf_counter() - started) * 1000)
+            list_bytes.append(len(delta.encode()))
+            assert not state.error, state.error
+            root, state = _page_state(HouseholdState, token)
+            state._household_id = rng.randint(low, high)
+            root._clean()
+            started = time.perf_counter()
+            state._reload(state._actor())
+            delta = json.dumps(root.get_delta(), ensure_ascii=False, default=str)
+            household_ms.append((time.perf_counter() - started) * 1000)
+            household_bytes.append(len(delta.encode()))
+    return {"list_ms": _stats(list_ms), "list_delta_bytes": statistics.median(list_bytes),
+            "household_ms": _stats(household_ms), "household_delta_bytes": statistics.median(household_bytes)}
+
+
 # ---- the report -------------------------------------------------------------------------------
 
 def _verdict(ok: bool) -> str:
@@ -379,9 +435,23 @@ def render(result: dict) -> str:
     lines.append(f"| (c) household page (overview) | {hp['service_ms']['median']:.1f} ms | "
                  f"{hp['baseline_ms']['median']:.1f} ms | {hp['ratio']:.1f}x | <= 150 ms | "
                  f"{_verdict(hp['service_ms']['median'] <= TARGETS['household_ms'])} |")
+    h = result["handlers"]
+    for label, key, bare, target in (("(b) list page, query plus state (event handler)", "list_ms",
+                                      lp["baseline_ms"]["median"], TARGETS["list_ms"]),
+                                     ("(c) household page, query plus state (event handler)", "household_ms",
+                                      hp["baseline_ms"]["median"], TARGETS["household_ms"])):
+        median = h[key]["median"]
+        lines.append(f"| {label} | {median:.1f} ms | {bare:.1f} ms | {median / bare:.1f}x | <= {target:.0f} ms | "
+                     f"{_verdict(median <= target)} |")
     lines += [
         "",
         "## Details",
+        "",
+        "The two \"query plus state\" rows run the pages' own event handlers "
+        "(`ResourceListState.apply_search`, `HouseholdState._reload`) as a browser event does: the session "
+        "check against the database, the permission check, the service, the state update and the JSON delta "
+        f"Reflex sends back (median {result['handlers']['list_delta_bytes']:,} bytes for a list page, "
+        f"{result['handlers']['household_delta_bytes']:,} for a household page).",
         "",
         "(a) Import. Each run imports the same synthetic file (new people; their ID numbers cannot clash "
         "with the county's) through `services.registry_import.import_registry` as the county civil-affairs "
@@ -468,6 +538,8 @@ def main(argv: list[str] | None = None) -> int:
         result["list"] = bench_list(engine, args.runs, args.samples, args.seed)
         print("(c) household page", file=sys.stderr)
         result["household"] = bench_household(engine, args.runs, args.samples, args.seed)
+        print("(b, c) through the pages' event handlers", file=sys.stderr)
+        result["handlers"] = bench_handlers(f"sqlite:///{template}", args.runs, args.samples, args.seed)
         engine.dispose()
     finally:
         if not args.keep:
@@ -478,8 +550,9 @@ def main(argv: list[str] | None = None) -> int:
     result["pass"] = {
         **{f"import_{fmt}": f["seconds"]["median"] <= TARGETS["import_seconds"] and f["ratio"] <= TARGETS["import_ratio"]
            for fmt, f in a["formats"].items()},
-        "list": lp["service_ms"]["median"] <= TARGETS["list_ms"],
-        "household": hp["service_ms"]["median"] <= TARGETS["household_ms"],
+        "list": max(lp["service_ms"]["median"], result["handlers"]["list_ms"]["median"]) <= TARGETS["list_ms"],
+        "household": max(hp["service_ms"]["median"],
+                         result["handlers"]["household_ms"]["median"]) <= TARGETS["household_ms"],
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(render(result), "utf-8")
