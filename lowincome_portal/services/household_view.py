@@ -24,7 +24,7 @@ from ..domain.masking import mask_bank_account, mask_id_number, mask_phone
 from ..domain.permissions import Actor, Scope, can, require
 from ..domain.registry_input import ECONOMIC_COUNT_FIELDS, ECONOMIC_FLAG_FIELDS, ECONOMIC_MONEY_FIELDS
 from .audit import ACTION_LABELS, ENTITY_LABELS
-from .households import MSG_NO_HOUSEHOLD, today_in_china
+from .households import MSG_NO_HOUSEHOLD, MSG_NO_MEMBER, today_in_china
 
 RECENT_VISITS = 5
 MAX_VISITS = 100        # visits read for the timeline
@@ -87,6 +87,34 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
         "last_visit": _visit_dict(visits[0]) if visits else None,
         "visits": [_visit_dict(v) for v in visits[:RECENT_VISITS]],
         "timeline": _timeline(visits, tags, statuses, entries, names, member_names),
+    }
+
+
+def member_for_edit(session: Session, *, actor: Actor, member_id: int) -> dict:
+    """An active member's editable facts as the form shows them (Chinese labels, 是/否; the ID
+    number masked - a new one is typed only to correct it). Changes nothing.
+    Who: registry.edit inside the actor's area."""
+    member = session.get(Member, member_id)
+    if member is None or not member.active:
+        raise NotFound(MSG_NO_MEMBER)
+    household = session.get(Household, member.household_id)
+    require(actor, "registry.edit", Scope(area_code=household.area_code))
+    grade = str(member.disability_grade) if member.disability_grade else ""
+    return {
+        "id": str(member.id),
+        "name": member.name,
+        "id_number": mask_id_number(member.id_number),
+        "is_head": "1" if member.relation == codes.HEAD else "",
+        "relation": codes.label(codes.RELATIONS, member.relation),
+        "labour_capacity": codes.label(codes.LABOUR_CAPACITY, member.labour_capacity),
+        "health": codes.label(codes.HEALTH, member.health),
+        "disability_type": codes.DISABILITY_TYPES.get(member.disability_type, "") if member.disability_type else "",
+        "disability_grade": codes.DISABILITY_GRADES.get(grade, "") if grade else "",
+        "employment": codes.label(codes.EMPLOYMENT, member.employment),
+        "schooling": codes.SCHOOLING.get(member.schooling, "") if member.schooling else "",
+        "in_school": "1" if member.in_school else "",
+        "medical_insurance": "1" if member.medical_insurance else "",
+        "has_supporter": "1" if member.has_supporter else "",
     }
 
 

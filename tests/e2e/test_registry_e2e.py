@@ -165,6 +165,12 @@ def test_recent_visit_warns_and_a_new_member_is_added(portal_url, new_page, regi
     expect(page.locator("#members-table")).to_contain_text("周建军")
     expect(page.locator("#member-count")).to_have_text("3 人")
     screenshot(page, "household-member-added")
+    row = page.locator("#members-table tr", has_text="周建军")
+    row.locator("[id^=edit-member-]").click()
+    expect(page.locator("#input-name")).to_have_value("周建军")
+    choose(page, "#input-health", "长期慢性病")
+    page.locator("#submit-edit_member").click()
+    expect(row).to_contain_text("长期慢性病")
 
 
 def test_village_staff_see_masked_numbers_and_partners_see_no_registry(portal_url, new_page, registry):

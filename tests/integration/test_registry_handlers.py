@@ -78,6 +78,9 @@ def household_calls(h):
         ("end_tag", ({"end_date": today, "reason": "x"},), {"panel": f"end_tag:{h['tag']}"}),
         ("record_visit", ({"visited_on": today, "findings": "x"},), {}),
         ("plan_visit", (), {}),
+        ("open_member_edit", (str(h["member"]),), {}),
+        ("save_member", ({"name": "钱小花", "health": "患有大病"},),
+         {"editing_member": {"id": str(h["member"])}}),
         ("cancel_household", ({"reason": "迁出"},), {}),
         ("assess", ({"as_of": today},), {}),
     ]
@@ -126,6 +129,14 @@ def test_township_staff_work_the_household(engine, household):
                                          "id_number": make_id(birth=date(1975, 1, 1), seq=31)})
     assert state.error == "", state.error
     assert [m["name"] for m in state.members if m["name"] == "钱大"]
+    child = str(household["member"])
+    HouseholdState.open_member_edit.fn(state, child)
+    assert state.panel == f"edit:{child}" and state.editing_member["health"] == "健康"
+    assert state.editing_member["id_number"].startswith("500231****")
+    HouseholdState.save_member.fn(state, {"name": "钱小花", "id_number": "", "relation": "孙子女",
+                                          "health": "患有大病", "has_in_school": "1"})
+    assert state.error == "", state.error
+    assert next(m for m in state.members if m["id"] == child)["health"] == "患有大病"
     HouseholdState.assess.fn(state, {"as_of": date.today().isoformat()})
     assert state.error == "" and state.assessment["per_capita_monthly_income"] == "0.00"
 

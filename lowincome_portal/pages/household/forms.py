@@ -13,8 +13,9 @@ RISK_PREFIX = "risk_"
 
 
 def checked_flags(form_data: dict) -> dict:
-    """A submitted form with its checkboxes as 是/否 (an unticked box is simply absent)."""
-    out = {k: v for k, v in form_data.items() if not k.startswith(RISK_PREFIX)}
+    """A submitted form with its checkboxes as 是/否 (an unticked box is simply absent).
+    Reflex also reports each input under its element id ("input-x" -> "input_x"): dropped."""
+    out = {k: v for k, v in form_data.items() if not k.startswith((RISK_PREFIX, "input_"))}
     for name in FLAG_NAMES:
         if f"has_{name}" in form_data or name in form_data:  # the form offered this box
             out[name] = "是" if form_data.get(name) in ("on", "true", True) else "否"
@@ -37,7 +38,7 @@ def field(label: str, control: rx.Component, width: str = "14em") -> rx.Componen
 
 def choice(name: str, mapping: dict[str, str], default: str | None = None, **props) -> rx.Component:
     labels = _labels(mapping)
-    return rx.select(labels, name=name, default_value=default or "", placeholder="请选择",
+    return rx.select(labels, name=name, default_value="" if default is None else default, placeholder="请选择",
                      id=f"input-{name}", width="100%", **props)
 
 
@@ -76,6 +77,32 @@ def member_fields(head: bool = False) -> rx.Component:
                   spacing="5"),
         rx.text("性别、出生日期可不填，系统从身份证号读取；劳动能力不填时按规则确定"
                 "（未满 16 周岁、60 周岁以上、一二级残疾等为无劳动能力）。", size="1", color_scheme="gray"),
+        spacing="3",
+        width="100%",
+    )
+
+
+def member_edit_fields(values) -> rx.Component:
+    """An active member's facts for correction, opened with what the registry holds (`values`:
+    a dict var of labels). The ID number is retyped only to correct it."""
+    return rx.vstack(
+        rx.hstack(
+            field("姓名 *", text_input("name", max_length=50, default_value=values["name"])),
+            field("身份证号（更正时填写）", text_input("id_number", max_length=18, placeholder=values["id_number"])),
+            field("与户主关系", rx.cond(values["is_head"] == "1", rx.text("户主", size="2"),
+                                    choice("relation", codes.RELATIONS, values["relation"]))),
+            wrap="wrap", spacing="3",
+        ),
+        rx.hstack(
+            field("劳动能力", choice("labour_capacity", codes.LABOUR_CAPACITY, values["labour_capacity"])),
+            field("健康状况", choice("health", codes.HEALTH, values["health"])),
+            field("残疾类别", choice("disability_type", codes.DISABILITY_TYPES, values["disability_type"])),
+            field("残疾等级", choice("disability_grade", codes.DISABILITY_GRADES, values["disability_grade"])),
+            field("就业情况", choice("employment", codes.EMPLOYMENT, values["employment"])),
+            field("在校情况", choice("schooling", codes.SCHOOLING, values["schooling"])),
+            wrap="wrap", spacing="3",
+        ),
+        rx.hstack(*[flag(n, label, default=values[n] == "1") for n, label in MEMBER_FLAGS.items()], spacing="5"),
         spacing="3",
         width="100%",
     )

@@ -6,7 +6,8 @@ import reflex as rx
 from ... import routes
 from ...components.shell import shell
 from ..resources.common import back_link
-from .forms import dated_reason_fields, economic_fields, member_fields, tag_fields, visit_fields
+from .forms import (dated_reason_fields, economic_fields, member_edit_fields, member_fields, tag_fields,
+                    visit_fields)
 from .state import HouseholdState as S
 
 
@@ -113,6 +114,9 @@ def _member_actions(m) -> rx.Component:
         rx.cond(S.can_reveal & (m["revealed"] != "1"),
                 rx.button("显示证件号", size="1", variant="ghost", on_click=S.reveal_member(m["id"]),
                           id="reveal-member-" + m["id"])),
+        rx.cond(S.can_edit & (m["active"] == "1"),
+                rx.button("编辑", size="1", variant="ghost", on_click=S.open_member_edit(m["id"]),
+                          id="edit-member-" + m["id"])),
         rx.cond(S.can_edit & (m["active"] == "1") & (m["is_head"] != "True"),
                 rx.button("移出", size="1", variant="ghost", color_scheme="red",
                           on_click=S.open_panel("remove:" + m["id"]), id="remove-member-" + m["id"])),
@@ -127,6 +131,8 @@ def _members_tab() -> rx.Component:
                            ("disability", "残疾"), ("employment", "就业"), ("schooling", "在校情况"),
                            ("medical_insurance", "医保"), ("status", "状态")],
                "members-table", _member_actions),
+        _panel("edit_member", "更正家庭成员信息", member_edit_fields(S.editing_member), S.save_member,
+               visible=S.panel.startswith("edit:")),
         _panel("remove", "移出家庭成员", dated_reason_fields("left_on", "移出日期", S.today),
                S.remove_member, "确认移出", visible=S.panel.startswith("remove:")),
         rx.cond(S.can_edit & (S.panel != "member"),

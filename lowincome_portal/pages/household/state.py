@@ -40,6 +40,7 @@ class HouseholdState(SessionState):
     # which inline form is open: "" | member | remove:<id> | economic | tag | end_tag:<id> | visit
     panel: str = ""
     visit_warning: str = ""
+    editing_member: dict[str, str] = {}
     assessment: dict[str, str] = {}
     assessment_reasons: list[str] = []
     assessment_policy: list[dict[str, str]] = []
@@ -134,6 +135,23 @@ class HouseholdState(SessionState):
             households.add_member(session, actor=actor, household_id=self._household_id,
                                   member=checked_flags(form_data))
         self._saved(actor, f"已添加家庭成员 {form_data.get('name', '')}")
+
+    @rx.event
+    @protected("registry.edit")
+    def open_member_edit(self, actor, member_id: str):
+        with unit_of_work() as session:
+            self.editing_member = household_view.member_for_edit(session, actor=actor, member_id=int(member_id))
+        self.panel = f"edit:{member_id}"
+
+    @rx.event
+    @protected("registry.edit")
+    def save_member(self, actor, form_data: dict):
+        member_id = int(self.editing_member.get("id", "0"))
+        changes = {k: v for k, v in checked_flags(form_data).items()
+                   if k in households.MEMBER_FIELDS and (k != "id_number" or str(v).strip())}
+        with unit_of_work() as session:
+            households.update_member(session, actor=actor, member_id=member_id, changes=changes)
+        self._saved(actor, f"已更新家庭成员 {form_data.get('name', '')} 的信息")
 
     @rx.event
     @protected("registry.edit")
