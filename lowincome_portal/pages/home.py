@@ -31,7 +31,7 @@ class HomeState(SessionState):
 
     def _load(self, actor) -> None:
         with unit_of_work() as session:
-            self.sections = [PendingSection(**s, count=len(s["items"]))
+            self.sections = [PendingSection(**{**s, "count": s.get("count", len(s["items"]))})
                              for s in home.pending_work(session, actor=actor)]
             summary = home.account_summary(session, actor=actor)
         self.last_login = summary["last_login"]

@@ -6,14 +6,15 @@ there is a real source of work for it.
 
 from collections.abc import Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, and_, col, func, select
 
 from .. import routes
-from ..db.tables import User
+from ..db.tables import EconomicStatus, Household, User
+from ..domain import areas
 from ..db.timeutil import as_utc, china_text, utcnow
 from ..domain.permissions import Actor, can, require
 
-Section = dict  # {"title": str, "items": list[str], "href": str}
+Section = dict  # {"title": str, "items": list[str], "href": str, optional "count": int (default len(items))}
 
 
 def _locked_accounts(session: Session, actor: Actor) -> Section:
@@ -30,10 +31,32 @@ def _accounts_awaiting_first_login(session: Session, actor: Actor) -> Section:
     return {"title": "待启用的新账号", "items": items, "href": routes.USERS}
 
 
+SHOWN = 10
+
+
+def _households_without_economic_status(session: Session, actor: Actor) -> Section:
+    """Registered households in the actor's area with no economic status yet: the next visit's work."""
+    prefix = areas.significant_prefix(actor.area_code) if actor.area_code else None
+    items: list[str] = []
+    total = 0
+    if prefix:
+        low, high = prefix.ljust(12, "0"), prefix.ljust(12, "9")
+        missing = (select(Household.head_name, Household.address)
+                   .where(Household.status == "active", and_(Household.area_code >= low, Household.area_code <= high),
+                          ~col(Household.id).in_(select(EconomicStatus.household_id))))
+        total = session.exec(select(func.count()).select_from(missing.subquery())).one()
+        rows = session.exec(missing.order_by(Household.area_code, Household.id).limit(SHOWN)).all()
+        items = [f"{name}（{address}）" if address else name for name, address in rows]
+        if total > SHOWN:
+            items.append(f"等共 {total} 户")
+    return {"title": "尚未录入家庭经济状况的家庭", "items": items, "href": routes.HOUSEHOLDS, "count": total}
+
+
 # (action that must be allowed, provider). Later capabilities add their own rows here.
 PROVIDERS: list[tuple[str, Callable[[Session, Actor], Section]]] = [
     ("user.manage", _locked_accounts),
     ("user.manage", _accounts_awaiting_first_login),
+    ("registry.edit", _households_without_economic_status),
 ]
 
 
