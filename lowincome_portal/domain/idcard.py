@@ -1,7 +1,8 @@
 """The 18-digit resident identity number (居民身份证号码): checksum, birth date and sex.
 
-python-stdnum's cn.ric does the checksum and date arithmetic; this module adds the
-county's rules (no future birth dates) and Chinese messages naming what is wrong.
+python-stdnum's cn.ric does the checksum (and maps full-width digits to ASCII); this
+module reads the birth date and sex and adds the county's rules (no future birth dates)
+and Chinese messages naming what is wrong.
 
 The region code (digits 1-6) is deliberately not looked up: stdnum's region table lacks
 some current codes (垫江县 500231 among them), and a person keeps the code of the place
@@ -11,7 +12,6 @@ where the number was first issued even after that area was renamed or abolished.
 from dataclasses import dataclass
 from datetime import date
 
-from stdnum import exceptions as stdnum_errors
 from stdnum.cn import ric
 
 from .errors import ValidationError
@@ -38,14 +38,17 @@ def parse_resident_id(text: str | None, today: date | None = None, field: str = 
         raise ValidationError(f"{field}不能为空")
     if len(raw) != 18:
         raise ValidationError(f"{field}“{raw}”应为 18 位（现为 {len(raw)} 位）")
-    number = ric.compact(raw)
-    if not (number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
+    # stdnum's compact() only maps look-alikes (full-width digits and the like) to ASCII,
+    # character by character and slowly; plain ASCII, as nearly every number is, is
+    # already compact. get_birth_date() would compact again, so the date is read here.
+    number = raw if raw.isascii() else ric.compact(raw)
+    if not (len(number) == 18 and number[:17].isdigit() and (number[17].isdigit() or number[17] == "X")):
         raise ValidationError(f"{field}“{raw}”格式不正确（前 17 位应为数字，末位为数字或 X）")
     if ric.calc_check_digit(number) != number[17]:
         raise ValidationError(f"{field}“{raw}”校验码错误，请核对后重新录入")
     try:
-        birth = ric.get_birth_date(number)
-    except stdnum_errors.ValidationError:
+        birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         raise ValidationError(f"{field}“{raw}”中的出生日期无效") from None
     if birth > (today or date.today()):
         raise ValidationError(f"{field}“{raw}”中的出生日期 {birth.isoformat()} 晚于今天")

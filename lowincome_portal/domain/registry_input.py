@@ -60,6 +60,9 @@ def count(value, label: str, maximum: int = 99) -> int:
     return n
 
 
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S")
+
+
 def a_date(value, label: str, required: bool = True, not_after: date | None = None) -> date | None:
     """A date from a date, a datetime, or text like 2025-03-01 / 2025/3/1 / 20250301."""
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -73,7 +76,14 @@ def a_date(value, label: str, required: bool = True, not_after: date | None = No
     else:
         raw = str(value).strip()
         parsed = None
-        for fmt in ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S"):
+        if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+            # YYYY-MM-DD, what spreadsheets and forms nearly always hold: fromisoformat is
+            # many times faster than strptime; what it refuses is tried with the formats.
+            try:
+                parsed = date.fromisoformat(raw)
+            except ValueError:
+                pass
+        for fmt in _DATE_FORMATS if parsed is None else ():
             try:
                 parsed = datetime.strptime(raw, fmt).date()
                 break

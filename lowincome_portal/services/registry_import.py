@@ -25,6 +25,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from stdnum.cn import ric
+from xlsxwriter.utility import xl_col_to_name
 
 from ..db.tables import Area, Household, Member
 from ..db.timeutil import utcnow
@@ -44,6 +45,7 @@ from ..domain.import_columns import (
 from ..domain.permissions import Actor, Scope, in_scope, require
 from . import audit, spreadsheets
 from .spreadsheets import SpreadsheetCellError
+from .workbook_writer import workbook_bytes
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Enough to show what is wrong with a file; past this the report says how many more.
@@ -93,18 +95,17 @@ def _example_id(birth: str, sequence: str) -> str:
     return body + ric.calc_check_digit(body + "0")  # it reads the first 17 of 18 characters
 
 
-# Born 1997 or later: python-stdnum accepts Chongqing codes (500xxx) only from 1997 on.
-_EXAMPLE_HEAD = _example_id("19980312", "011")
+_EXAMPLE_HEAD = _example_id("19680312", "011")
 _EXAMPLE_ROWS = [
     ["新民镇", "凤凰村", "新民镇凤凰村3组12号", "13800000000", "重庆农村商业银行垫江支行", "6228480000000000000",
-     _EXAMPLE_HEAD, "张大山", _EXAMPLE_HEAD, "户主", "男", "1998-03-12", "部分劳动能力", "长期慢性病",
+     _EXAMPLE_HEAD, "张大山", _EXAMPLE_HEAD, "户主", "男", "1968-03-12", "部分劳动能力", "长期慢性病",
      "", "", "务农", "", "是"],
     ["新民镇", "凤凰村", "新民镇凤凰村3组12号", "13800000000", "重庆农村商业银行垫江支行", "6228480000000000000",
-     _EXAMPLE_HEAD, "李秀英", _example_id("19990721", "022"), "配偶", "女", "1999-07-21", "", "残疾",
+     _EXAMPLE_HEAD, "李秀英", _example_id("19700721", "022"), "配偶", "女", "1970-07-21", "", "残疾",
      "肢体残疾", "四级", "本地务工", "", "是"],
     ["", "", "", "", "", "",
-     _EXAMPLE_HEAD, "张小明", _example_id("20200901", "013"), "子女", "男", "", "无劳动能力", "健康",
-     "", "", "学龄前", "学前教育", "是"],
+     _EXAMPLE_HEAD, "张小明", _example_id("20120901", "013"), "子女", "男", "", "无劳动能力", "健康",
+     "", "", "在校生", "初中", "是"],
 ]
 # Rows left in from the template are refused rather than registered. The name must match
 # too: a real person may well hold one of these numbers.
@@ -126,7 +127,7 @@ def template_workbook() -> bytes:
         ["", "", "已在系统中登记（在册）的人员不能再次导入；每个文件不超过 20 MB，可保存为 .xlsx 或 .csv。", ""],
         ["", "", "第一张表中的示例家庭（张大山户）仅供参考，导入前请删除。", ""],
     ]
-    return spreadsheets.workbook_bytes(
+    return workbook_bytes(
         [("家庭成员", list(HEADERS), _EXAMPLE_ROWS),
          ("填写说明", ["列名", "是否必填", "填写要求", "可选值"], notes + general)],
         text_headers=TEXT_HEADERS)
@@ -134,7 +135,7 @@ def template_workbook() -> bytes:
 
 def error_report_workbook(errors: list[Error]) -> bytes:
     """The errors of a failed import as a spreadsheet the user can work through."""
-    return spreadsheets.workbook_bytes(
+    return workbook_bytes(
         [("错误清单", ["行号", "列", "错误原因"], ([row or "", column, reason] for row, column, reason in errors))])
 
 
@@ -172,7 +173,7 @@ def import_registry(session: Session, actor: Actor, filename: str, data: bytes,
     checker = _Checker(session, actor, today, match.position(), errors, progress, len(rows))
     households = checker.check_rows(rows)
     checker.check_households(households)
-    checker.check_registered(households)
+    checker.check_registered()
     if errors:
         return _finish(report, errors)
     return _write(session, actor, report, households, checker)
@@ -180,10 +181,8 @@ def import_registry(session: Session, actor: Actor, filename: str, data: bytes,
 
 def _values_without_header(header: list[str], rows: list[list[str]]) -> list[Error]:
     """Values in a column whose header cell is blank would be silently lost: report them."""
-    from openpyxl.utils import get_column_letter
-
     blank = [i for i, name in enumerate(header) if not name.strip()]
-    return [(offset + 2, f"第 {get_column_letter(i + 1)} 列", "该列没有列名，无法识别；请补上列名或删除该列的内容")
+    return [(offset + 2, f"第 {xl_col_to_name(i)} 列", "该列没有列名，无法识别；请补上列名或删除该列的内容")
             for i in blank for offset, cells in enumerate(rows) if cells[i]]
 
 
@@ -263,6 +262,13 @@ class _Checker:
                 typed = values[key]
                 if typed in aliases:
                     values[key] = aliases[typed]
+            typed_birth = values.get("birth_date")
+            if typed_birth and len(typed_birth) == 10 and typed_birth[4] == "-":
+                # the usual YYYY-MM-DD in C rather than through strptime's format list
+                try:
+                    values["birth_date"] = date.fromisoformat(typed_birth)
+                except ValueError:
+                    pass  # registry_input explains what is wrong with it
             values["in_school"] = False
             values["has_supporter"] = False
             if not values.get("medical_insurance"):
@@ -381,7 +387,7 @@ class _Checker:
         return code, None
 
     # --- people already registered -----------------------------------------------
-    def check_registered(self, households: dict[str, _Household]) -> None:
+    def check_registered(self) -> None:
         wanted = [i for i in self.id_lines if len(i) == 18]
         found: dict[str, tuple[str, str]] = {}
         for start in range(0, len(wanted), _ID_CHUNK):

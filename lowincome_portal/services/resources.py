@@ -468,7 +468,7 @@ def reveal(session: Session, *, actor: Actor, name: str, key: str, field_name: s
 def export_workbook(session: Session, *, actor: Actor, name: str, query: ListQuery) -> tuple[str, bytes]:
     """Every row of the filtered list as an Excel workbook. Masked fields are whole only for
     users who may reveal them, and then the export itself is logged as a reveal."""
-    from .spreadsheets import workbook_bytes
+    from .workbook_writer import workbook_bytes
 
     resource = get_resource(name)
     _require(actor, resource, "export")

@@ -15,7 +15,7 @@ from lowincome_portal.db.uow import unit_of_work
 from lowincome_portal.domain.import_columns import HEADERS
 from lowincome_portal.services import household_records, households
 from lowincome_portal.services.auth import actor_for
-from lowincome_portal.services.spreadsheets import workbook_bytes
+from lowincome_portal.services.workbook_writer import workbook_bytes
 from tests.idnumbers import make_id, with_bad_checksum
 
 from .conftest import screenshot

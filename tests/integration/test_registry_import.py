@@ -18,11 +18,11 @@ from lowincome_portal.services.registry_import import (
     import_registry,
     template_workbook,
 )
-from lowincome_portal.services.spreadsheets import read_rows, workbook_bytes
+from lowincome_portal.services.spreadsheets import read_rows
+from lowincome_portal.services.workbook_writer import workbook_bytes
 from tests.idnumbers import make_id, with_bad_checksum
 
 TODAY = date(2026, 6, 1)
-# python-stdnum accepts Chongqing area codes (500xxx) only for births from 1997 on.
 HEAD_A = make_id(birth=date(1998, 3, 12), seq=11)       # 张三, man
 SPOUSE_A = make_id(birth=date(1999, 7, 21), seq=22)     # 李梅, woman
 CHILD_A = make_id(birth=date(2019, 9, 1), seq=31)       # 张小宝, boy, under 16
@@ -130,12 +130,16 @@ _ROW_ARGS = [
 ]
 
 FUTURE = make_id(birth=date(2026, 12, 1), seq=51)
+ELDER = make_id(birth=date(1950, 5, 6), seq=72)
 
 BAD_ROWS = {
     "invalid checksum": (replace(1, id_number=with_bad_checksum(SPOUSE_A)), (3, "身份证号", "校验码错误")),
     "birth date in the future": (replace(2, id_number=FUTURE), (4, "身份证号", "晚于今天")),
     "typed sex contradicts the ID": (replace(1, sex="男"), (3, "性别", "与身份证号不符")),
     "typed birth date contradicts the ID": (replace(0, birth="1998-03-13"), (2, "出生日期", "与身份证号不符")),
+    "impossible typed date": (replace(0, birth="1998-02-30"), (2, "出生日期", "不是有效日期")),
+    "labour capacity against the rules": (replace(3, head=ELDER, id_number=ELDER, labour="全部劳动能力"),
+                                          (5, "劳动能力", "已满 60 周岁")),
     "value not in the list": (replace(1, relation="表亲"), (3, "与户主关系", "不在可选范围内")),
     "unknown township": (replace(3, township="新明镇"), (5, "乡镇（街道）", "“新明镇”不是系统中的乡镇")),
     "unknown village": (replace(3, village="长林村"), (5, "村（社区）", "新民镇没有名为“长林村”")),
@@ -313,7 +317,7 @@ def test_someone_registering_the_same_person_meanwhile_rolls_everything_back(eng
     assert run(engine, actor_of("xinmin"), "first.xlsx", xlsx(good_rows()[:3])).ok
     before = counts(engine)
     # The person was registered after the check ran: the database's unique index catches it.
-    monkeypatch.setattr(registry_import._Checker, "check_registered", lambda self, households: None)
+    monkeypatch.setattr(registry_import._Checker, "check_registered", lambda self: None)
     with pytest.raises(ValidationError, match="其他用户"), unit_of_work(engine) as s:
         import_registry(s, actor_of("xinmin"), "again.xlsx", xlsx(good_rows()), today=TODAY)
     assert counts(engine) == before
