@@ -5,6 +5,7 @@ import reflex as rx
 
 from ... import routes
 from ...components.shell import shell
+from ...components.table import data_table
 from ..resources.common import back_link
 from .forms import (dated_reason_fields, economic_fields, member_edit_fields, member_fields, tag_fields,
                     visit_fields)
@@ -92,21 +93,6 @@ def _panel(key: str, title: str, body: rx.Component, on_submit, submit_label: st
     )
 
 
-def _table(rows, columns: list[tuple[str, str]], table_id: str, actions=None) -> rx.Component:
-    headers = [rx.table.column_header_cell(label, white_space="nowrap") for _, label in columns]
-    if actions is not None:
-        headers.append(rx.table.column_header_cell("操作"))
-
-    def row(r):
-        cells = [rx.table.cell(rx.text(r[key], size="2")) for key, _ in columns]
-        if actions is not None:
-            cells.append(rx.table.cell(actions(r)))
-        return rx.table.row(*cells)
-
-    return rx.table.root(rx.table.header(rx.table.row(*headers)), rx.table.body(rx.foreach(rows, row)),
-                         variant="surface", size="1", width="100%", id=table_id)
-
-
 # ---- tabs ----
 
 def _member_actions(m) -> rx.Component:
@@ -126,11 +112,11 @@ def _member_actions(m) -> rx.Component:
 
 def _members_tab() -> rx.Component:
     return rx.vstack(
-        _table(S.members, [("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"), ("age", "年龄"),
+        data_table(S.members, [("name", "姓名"), ("id_number", "身份证号"), ("sex", "性别"), ("age", "年龄"),
                            ("relation", "关系"), ("labour_capacity", "劳动能力"), ("health", "健康"),
                            ("disability", "残疾"), ("employment", "就业"), ("schooling", "在校情况"),
                            ("medical_insurance", "医保"), ("status", "状态")],
-               "members-table", _member_actions),
+               table_id="members-table", actions=_member_actions),
         _panel("edit_member", "更正家庭成员信息", member_edit_fields(S.editing_member), S.save_member,
                visible=S.panel.startswith("edit:")),
         _panel("remove", "移出家庭成员", dated_reason_fields("left_on", "移出日期", S.today),
@@ -179,10 +165,10 @@ def _economic_tab() -> rx.Component:
                           on_click=S.open_panel("economic"), id="add-economic")),
         _panel("economic", "录入家庭经济状况（新记录，历史保留）", economic_fields(S.today), S.record_economic),
         rx.text("历史记录", weight="bold", size="2"),
-        _table(S.economic_history, [("recorded_on", "核查日期"), ("source", "来源"), ("total_income", "家庭收入"),
+        data_table(S.economic_history, [("recorded_on", "核查日期"), ("source", "来源"), ("total_income", "家庭收入"),
                                     ("per_capita_monthly_income", "月人均"), ("rigid_expense", "刚性支出"),
                                     ("deposits", "存款"), ("housing_safety", "住房"), ("who", "录入人")],
-               "economic-history"),
+               table_id="economic-history"),
         spacing="3", width="100%",
     )
 
@@ -197,7 +183,7 @@ def _tags_tab() -> rx.Component:
                ("basis", "认定理由"), ("who", "认定人")]
     return rx.vstack(
         rx.text("当前标识", weight="bold", size="2"),
-        _table(S.current_tags, columns, "current-tags", end_button),
+        data_table(S.current_tags, columns, table_id="current-tags", actions=end_button),
         _panel("end_tag", "结束对象标识（标识历史保留，不会被改写）",
                dated_reason_fields("end_date", "结束日期", S.today), S.end_tag, "确认结束",
                visible=S.panel.startswith("end_tag:")),
@@ -206,7 +192,7 @@ def _tags_tab() -> rx.Component:
                           id="add-tag")),
         _panel("tag", "新增对象标识", tag_fields(S.today), S.add_tag),
         rx.text("历史标识", weight="bold", size="2"),
-        _table(S.past_tags, columns + [("end_reason", "结束原因")], "past-tags"),
+        data_table(S.past_tags, columns + [("end_reason", "结束原因")], table_id="past-tags"),
         spacing="3", width="100%",
     )
 
@@ -216,8 +202,8 @@ def _visits_tab() -> rx.Component:
         rx.cond(S.visit_warning != "", rx.callout(S.visit_warning, icon="triangle_alert", color_scheme="orange",
                                                   id="visit-warning")),
         _panel("visit", "记录走访（一次走访，各部门共用）", visit_fields(S.today), S.record_visit),
-        _table(S.visits, [("date", "日期"), ("who", "走访人"), ("purpose", "事由"), ("findings", "发现"),
-                          ("changed_fields", "更新的信息")], "visits-table"),
+        data_table(S.visits, [("date", "日期"), ("who", "走访人"), ("purpose", "事由"), ("findings", "发现"),
+                          ("changed_fields", "更新的信息")], table_id="visits-table"),
         spacing="3", width="100%",
     )
 
@@ -245,7 +231,7 @@ def _assess_tab() -> rx.Component:
                 rx.vstack(rx.foreach(S.assessment_reasons, lambda r: rx.text("· ", r, size="2")),
                           spacing="1", id="assess-reasons"),
                 rx.text("采用的政策参数", weight="bold", size="2"),
-                _table(S.assessment_policy, [("label", "参数"), ("value", "数值"), ("unit", "单位")], "assess-policy"),
+                data_table(S.assessment_policy, [("label", "参数"), ("value", "数值"), ("unit", "单位")], table_id="assess-policy"),
                 spacing="3",
             ), width="100%"),
         ),
