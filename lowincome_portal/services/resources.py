@@ -373,8 +373,10 @@ def clean_values(session, actor, resource: Resource, raw: dict, row=None) -> dic
     return values
 
 
-def _audit_values(values: dict) -> dict:
-    return {k: v for k, v in values.items()}
+def _for_audit(resource: Resource, values: dict) -> dict:
+    """Values as the audit trail may hold them: masked fields (IDs, phones, accounts) never whole."""
+    masked = {f.name for f in resource.fields if f.masked}
+    return {k: ("***" if k in masked else v) for k, v in values.items()}
 
 
 def _flush(session: Session, message: str) -> None:
@@ -403,7 +405,7 @@ def create(session: Session, *, actor: Actor, name: str, raw: dict) -> str:
     _flush(session, f"保存失败：与已有{resource.label}重复（如名称或代码相同）")
     key = getattr(row, resource.key)
     audit.record(session, actor=actor, action="create", entity=resource.audit_entity, entity_id=key,
-                 new=_audit_values(values))
+                 new=_for_audit(resource, values))
     return str(key)
 
 
@@ -431,10 +433,8 @@ def update(session: Session, *, actor: Actor, name: str, key: str, raw: dict) ->
         setattr(row, k, v)
     session.add(row)
     _flush(session, f"保存失败：与已有{resource.label}重复（如名称或代码相同）")
-    masked = {f.name for f in resource.fields if f.masked}
     audit.record(session, actor=actor, action="update", entity=resource.audit_entity, entity_id=key,
-                 old={k: ("***" if k in masked else v) for k, v in old_changed.items()},
-                 new={k: ("***" if k in masked else v) for k, v in new_changed.items()})
+                 old=_for_audit(resource, old_changed), new=_for_audit(resource, new_changed))
 
 
 def delete(session: Session, *, actor: Actor, name: str, key: str) -> None:

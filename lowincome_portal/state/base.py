@@ -120,6 +120,15 @@ def _checked_actor(state, action) -> tuple[Actor | None, Any]:
     return actor, None
 
 
+def _report_failure(state, name: str, actor: Actor, exc: Exception) -> None:
+    """A user-caused refusal shows its Chinese message; anything else is a bug: logged, generic message."""
+    if isinstance(exc, PortalError):
+        state.error = exc.message
+    else:
+        log.exception("handler %s failed for user %s", name, actor.username, exc_info=exc)
+        state.error = MSG_UNEXPECTED
+
+
 def _hide_actor(handler, fn, action):
     """Reflex reads the signature to map browser arguments: hide `actor` from it."""
     signature = inspect.signature(fn)
@@ -143,11 +152,7 @@ def protected(action: str | Callable[[Any], str]):
 
     def decorate(fn):
         def failed(self, actor, exc: Exception) -> None:
-            if isinstance(exc, PortalError):
-                self.error = exc.message
-            else:
-                log.exception("handler %s failed for user %s", fn.__name__, actor.username)
-                self.error = MSG_UNEXPECTED
+            _report_failure(self, fn.__name__, actor, exc)
 
         if inspect.iscoroutinefunction(fn):
             @functools.wraps(fn)
@@ -194,11 +199,7 @@ def protected_background(action: str):
                 return await fn(self, actor, *args, **kwargs)
             except Exception as exc:  # noqa: BLE001 - turned into a message, logged if a bug
                 async with self:
-                    if isinstance(exc, PortalError):
-                        self.error = exc.message
-                    else:
-                        log.exception("task %s failed for user %s", fn.__name__, actor.username)
-                        self.error = MSG_UNEXPECTED
+                    _report_failure(self, fn.__name__, actor, exc)
             return None
 
         return _hide_actor(handler, fn, action)

@@ -11,6 +11,7 @@ import reflex as rx
 
 from ...db.uow import unit_of_work
 from ...domain.errors import NotFound, PortalError
+from ...domain.registry_input import a_date
 from ...services import household_records, households, household_view, means_test
 from ...state.base import SessionState, protected
 from .forms import checked_flags, risk_points_of
@@ -102,6 +103,11 @@ class HouseholdState(SessionState):
             self.visit_warning = household_records.recent_visit_warning(
                 session, self._household_id, date.today()) or ""
 
+    def _panel_record(self, kind: str) -> int:
+        """The record an open "<kind>:<id>" panel is about (0: none; the service then refuses)."""
+        prefix = f"{kind}:"
+        return int(self.panel[len(prefix):]) if self.panel.startswith(prefix) else 0
+
     def _saved(self, actor, message: str) -> None:
         self.panel, self.visit_warning = "", ""
         self._reload(actor)
@@ -156,7 +162,7 @@ class HouseholdState(SessionState):
     @rx.event
     @protected("registry.edit")
     def remove_member(self, actor, form_data: dict):
-        member_id = int(self.panel.split(":", 1)[1]) if self.panel.startswith("remove:") else 0
+        member_id = self._panel_record("remove")
         with unit_of_work() as session:
             households.remove_member(session, actor=actor, member_id=member_id,
                                      left_on=form_data.get("left_on"), reason=form_data.get("reason", ""))
@@ -197,7 +203,7 @@ class HouseholdState(SessionState):
     @rx.event
     @protected("tag.manage")
     def end_tag(self, actor, form_data: dict):
-        tag_id = int(self.panel.split(":", 1)[1]) if self.panel.startswith("end_tag:") else 0
+        tag_id = self._panel_record("end_tag")
         with unit_of_work() as session:
             household_records.end_tag(session, actor=actor, tag_id=tag_id,
                                       end_date=form_data.get("end_date"), reason=form_data.get("reason", ""))
@@ -221,8 +227,6 @@ class HouseholdState(SessionState):
     @rx.event
     @protected("means_test.run")
     def assess(self, actor, form_data: dict):
-        from ...domain.registry_input import a_date
-
         as_of = a_date(form_data.get("as_of") or date.today().isoformat(), "核算日期")
         with unit_of_work() as session:
             result = means_test.assess_household(session, actor, self._household_id, as_of)
