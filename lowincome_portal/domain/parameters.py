@@ -38,5 +38,29 @@ CATALOGUE: dict[str, ParameterSpec] = {
         ParameterSpec("extra_house_limit", "自住房以外房产限额", "套", Decimal(0)),
         ParameterSpec("business_limit", "登记经营主体限额", "个", Decimal(0)),
         ParameterSpec("visit_recent_days", "近期走访提醒天数", "天", Decimal(30)),
+        # Intake clocks (domain/intake.py): each step's time limit from the day the case entered it.
+        ParameterSpec("deadline_accept_days", "受理时限（网上申请待受理）", "工作日", Decimal(3)),
+        ParameterSpec("deadline_data_check_days", "信息比对时限", "工作日", Decimal(5)),
+        ParameterSpec("deadline_investigation_days", "入户调查时限", "工作日", Decimal(15)),
+        ParameterSpec("deadline_preliminary_review_days", "乡镇初审时限", "工作日", Decimal(5)),
+        ParameterSpec("deadline_notice_stage_days", "公示环节时限（含张贴与公示期）", "工作日", Decimal(10)),
+        ParameterSpec("notice_days", "公示期", "天", Decimal(7)),
+        ParameterSpec("deadline_county_review_days", "县级审核确认时限", "工作日", Decimal(10)),
+        ParameterSpec("deadline_result_notice_days", "结果告知（不予认定书面通知）时限", "工作日", Decimal(3)),
+        ParameterSpec("deadline_lead_days", "监测线索处置时限", "工作日", Decimal(2)),
+        ParameterSpec("deadline_household_check_days", "监测入户核实时限", "工作日", Decimal(3)),
+        ParameterSpec("deadline_appraisal_stage_days", "民主评议及公示环节时限", "工作日", Decimal(6)),
+        ParameterSpec("monitoring_notice_days", "民主评议公示期", "天", Decimal(5)),
+        ParameterSpec("deadline_township_review_days", "监测乡镇审核时限", "工作日", Decimal(2)),
+        ParameterSpec("deadline_county_decision_days", "监测县级确定时限", "工作日", Decimal(2)),
+        ParameterSpec("due_soon_working_days", "待办临期提醒", "工作日", Decimal(2)),
+        # Reviews after a decision (复核) and how early they appear on work lists.
+        ParameterSpec("review_months_dibao", "低保复核周期", "月", Decimal(12)),
+        ParameterSpec("review_months_unstable", "收入不稳定家庭低保复核周期", "月", Decimal(6)),
+        ParameterSpec("review_months_tekun", "特困复核周期", "月", Decimal(12)),
+        ParameterSpec("rigid_hardship_months", "刚性支出困难认定有效期", "月", Decimal(12)),
+        ParameterSpec("review_lead_days", "复核任务提前提醒", "天", Decimal(30)),
+        # The online channel: submissions one client may make per hour.
+        ParameterSpec("online_applications_per_hour", "网上申请每客户端每小时限额", "次", Decimal(5)),
     )
 }

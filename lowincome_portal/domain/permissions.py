@@ -46,6 +46,15 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "means_test.run": CASEWORKERS,
     # tags are set by decisions: civil affairs for assistance, agriculture for monitoring
     "tag.manage": (COUNTY_CIVIL, COUNTY_AGRI),
+    # intake (domain/intake.py): who may take each step is in the track's transition table;
+    # these grant seeing, entering and supporting cases inside the user's area
+    "application.view": CASEWORKERS,
+    "application.create": CASEWORKERS,
+    "application.import": REVEALERS,
+    "application.investigate": CASEWORKERS,
+    "application.notice": CASEWORKERS,
+    "worklist.view": CASEWORKERS,
+    "intake.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
     # county summaries
     "summary.view": COUNTY_OFFICERS + (LEADER,),
 }

@@ -36,6 +36,11 @@ ACTION_LABELS = {
     "reveal": "查看完整信息",
     "import": "导入",
     "export": "导出",
+    "submit": "提交申请",
+    "transition": "办理",
+    "investigate": "入户调查",
+    "post_notice": "张贴公示",
+    "resolve": "处理异议",
 }
 
 # The kinds of record the trail names, as county staff call them.
@@ -50,6 +55,9 @@ ENTITY_LABELS = {
     "household_tag": "对象标识",
     "visit": "走访",
     "service_station": "服务站点",
+    "application": "申请",
+    "objection": "公示异议",
+    "public_notice": "公示公开",
 }
 
 

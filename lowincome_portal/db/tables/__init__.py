@@ -3,11 +3,16 @@
 from .accounts import User, UserRole, UserSession
 from .areas import Area, Organisation
 from .audit import AuditEntry
+from .intake import Application, ApplicationEvent, Objection, PublicNotice
 from .parameters import PolicyParameter
 from .registry import EconomicStatus, Household, HouseholdTag, Member, Visit
 from .stations import ServiceStation
 
 __all__ = [
+    "Application",
+    "ApplicationEvent",
+    "Objection",
+    "PublicNotice",
     "Area",
     "AuditEntry",
     "EconomicStatus",

@@ -121,6 +121,10 @@ class HouseholdTag(SQLModel, table=True):
     decision_ref: str = Field(default="", max_length=100)
     basis: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     end_reason: str = Field(default="", max_length=200)
+    # the application whose decision set the tag, and when it is next reviewed (复核) or,
+    # for 刚性支出困难, when it lapses unless renewed
+    application_id: int | None = Field(default=None, foreign_key="application.id", index=True)
+    review_due_on: date | None = Field(default=None, index=True)
     created_by: int | None = Field(default=None, foreign_key="portal_user.id")
     created_at: datetime = timestamp()
 
