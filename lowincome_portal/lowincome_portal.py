@@ -15,6 +15,7 @@ from .pages.resources.form import ResourceFormState, resource_edit_page
 from .pages.resources.list import ResourceListState, resource_list_page
 from .pages.resources.record import ResourceRecordState, resource_record_page
 from .pages.users import UsersState, users_page
+from .pages.worklist import WorklistState, worklist_page
 
 app = rx.App()
 app.add_page(login_page, route=routes.LOGIN, title="登录", on_load=LoginState.on_enter)
@@ -22,6 +23,7 @@ app.add_page(home_page, route=routes.HOME, title="首页", on_load=HomeState.on_
 app.add_page(password_page, route=routes.PASSWORD, title="修改密码", on_load=PasswordState.on_enter)
 app.add_page(users_page, route=routes.USERS, title="账号管理", on_load=UsersState.on_enter)
 app.add_page(audit_page, route=routes.AUDIT, title="审计日志", on_load=AuditState.on_enter)
+app.add_page(worklist_page, route=routes.TASKS, title="我的待办", on_load=WorklistState.on_enter)
 app.add_page(registry_import_page, route=routes.REGISTRY_IMPORT, title="批量导入",
              on_load=RegistryImportState.on_enter)
 # The registry: a new household, then its own page (added before the dynamic route).

@@ -7,6 +7,7 @@ from .domain.permissions import Actor, can
 
 MENU = (
     ("首页", routes.HOME, "home.view"),
+    ("我的待办", routes.TASKS, "worklist.view"),
     ("家庭档案", routes.HOUSEHOLDS, "households.read"),
     ("批量导入", routes.REGISTRY_IMPORT, "registry.import"),
     ("服务站点", routes.STATIONS, "stations.read"),

@@ -16,6 +16,16 @@ HOUSEHOLD = "/households/[household_id]"
 HOUSEHOLD_NEW = "/households/new"
 REGISTRY_IMPORT = "/registry/import"
 
+# Intake: the public channel (no account), then the staff pages.
+APPLY = "/apply"
+APPLY_STATUS = "/apply/status"
+TASKS = "/tasks"
+APPLICATIONS = "/applications"
+APPLICATION = "/applications/[application_id]"
+APPLICATION_NEW = "/applications/new"
+APPLICATION_IMPORT = "/applications/import"
+NOTICES = "/notices"
+
 
 def resource_list(name: str) -> str:
     return f"/r/{name}"
@@ -35,6 +45,10 @@ def resource_new(name: str) -> str:
 
 def household(household_id) -> str:
     return f"/households/{household_id}"
+
+
+def application(application_id) -> str:
+    return f"/applications/{application_id}"
 
 
 AREAS = resource_list("areas")

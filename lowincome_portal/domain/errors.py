@@ -25,3 +25,12 @@ class PermissionDenied(PortalError):
 
 class NotFound(PortalError):
     default_message = "记录不存在或已被删除"
+
+
+class FormErrors(ValidationError):
+    """Several fields are wrong at once: `fields` maps each field to its message, so a form
+    can show every message beside its field; `message` lists them all."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = dict(fields)
+        super().__init__("；".join(self.fields.values()))

@@ -300,8 +300,11 @@ def find_transition(track_code: str, state: str, action: str) -> Transition:
 
 
 def blockers(transition: Transition, facts: CaseFacts) -> list[str]:
-    """The messages of every guard that does not hold (empty: the move may happen)."""
-    return [msg for name in transition.guards if (msg := GUARDS[name](facts))]
+    """The messages of every guard that does not hold, each once (empty: the move may happen).
+
+    Two guards can give the same reason: with no notice posted, notice_posted and
+    notice_over both say so, and the user should read it once."""
+    return list(dict.fromkeys(msg for name in transition.guards if (msg := GUARDS[name](facts))))
 
 
 def check_transition(track_code: str, state: str, action: str, roles: frozenset[str], facts: CaseFacts,

@@ -95,6 +95,15 @@ def facts_for_household(session: Session, household_id: int, as_of: date) -> mea
     )
 
 
+def assess_facts(session: Session, household_id: int, as_of: date) -> means_test.Assessment:
+    """The means test of a household's recorded facts on `as_of`, for decisions (no permission
+    check: the caller has checked the decision's own). ValidationError when nobody lives there."""
+    facts = facts_for_household(session, household_id, as_of)
+    if not facts.members:
+        raise ValidationError(f"该家庭在 {as_of.isoformat()} 没有在册的共同生活成员，无法核算")
+    return means_test.assess(facts, policy_on(session, as_of))
+
+
 def assess_household(session: Session, actor: Actor | None, household_id: int, as_of: date | None = None) -> dict:
     """Assess a household as of `as_of` (default today) with the numbers in force that day.
 
