@@ -23,6 +23,7 @@ TASKS = "/tasks"
 APPLICATIONS = "/applications"
 APPLICATION = "/applications/[application_id]"
 APPLICATION_NEW = "/applications/new"
+INVESTIGATION = "/applications/[application_id]/investigation"
 APPLICATION_IMPORT = "/applications/import"
 NOTICES = "/notices"
 
@@ -51,8 +52,13 @@ def application(application_id) -> str:
     return f"/applications/{application_id}"
 
 
+def investigation(application_id) -> str:
+    return f"/applications/{application_id}/investigation"
+
+
 AREAS = resource_list("areas")
 HOUSEHOLDS = resource_list("households")
 STATIONS = resource_list("stations")
 ORGANISATIONS = resource_list("organisations")
 PARAMETERS = resource_list("parameters")
+APPLICATION_LIST = resource_list("applications")

@@ -9,7 +9,7 @@ from importlib import import_module
 from ..domain.errors import NotFound
 from .spec import Field, Resource, Roles
 
-_MODULES = ("households", "stations", "organisations", "parameters", "areas")
+_MODULES = ("households", "applications", "stations", "organisations", "parameters", "areas")
 
 REGISTRY: dict[str, Resource] = {}
 for _module in _MODULES:

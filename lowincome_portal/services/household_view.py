@@ -3,7 +3,7 @@
 Numbers a person could be harmed by (ID numbers, phones, bank accounts) are masked here;
 the whole value comes only through households.reveal, which is audited.
 
-Speed: a fixed number of queries (eight), each by primary key or an indexed column
+Speed: a fixed number of queries (nine), each by primary key or an indexed column
 (household_id, area code, audit_entry.entity_id), whatever the size of the registry or
 of the audit trail.
 """
@@ -14,9 +14,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import Session, and_, col, or_, select
 
-from ..db.tables import Area, AuditEntry, EconomicStatus, Household, HouseholdTag, Member, User, Visit
+from ..db.tables import Application, ApplicationEvent, Area, AuditEntry, EconomicStatus, Household, HouseholdTag, Member, User, Visit
 from ..db.timeutil import CHINA, as_utc, china_text
-from ..domain import areas
+from ..domain import areas, intake
 from ..domain import registry as codes
 from ..domain.errors import NotFound
 from ..domain.idcard import SEX_LABELS
@@ -65,6 +65,9 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
     visits = session.exec(select(Visit).where(Visit.household_id == household_id)
                           .order_by(col(Visit.visited_on).desc(), col(Visit.id).desc()).limit(MAX_VISITS)).all()
     entries = _audit_entries(session, household_id, members, tags, visits, statuses)
+    steps = session.exec(select(ApplicationEvent, Application.tracking_no, Application.track)
+                         .join(Application, col(Application.id) == ApplicationEvent.application_id)
+                         .where(Application.household_id == household_id)).all()
     names = _Names(session, {s.recorded_by for s in statuses} | {t.created_by for t in tags},
                    {e.username for e in entries})
     area_path, place = _area_texts(session, household.area_code)
@@ -86,7 +89,7 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
                  "past": [_tag_dict(t, names) for t in tags if t.end_date is not None]},
         "last_visit": _visit_dict(visits[0]) if visits else None,
         "visits": [_visit_dict(v) for v in visits[:RECENT_VISITS]],
-        "timeline": _timeline(visits, tags, statuses, entries, names, member_names),
+        "timeline": _timeline(visits, tags, statuses, entries, names, member_names, steps),
     }
 
 
@@ -294,8 +297,9 @@ def _day_key(day: date, entered: datetime | None) -> tuple:
     return (day, moment)
 
 
-def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict) -> list[dict]:
-    """Visits, tag starts and ends, economic-status records and the audit trail, newest first.
+def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict, steps=()) -> list[dict]:
+    """Visits, tag starts and ends, economic-status records, the steps of the household's
+    applications and the audit trail, newest first.
 
     Each item: at (date or China date-time text), kind, summary, who. An audit entry that
     merely records one of those events (creating a visit, ending a tag) is not repeated.
@@ -319,6 +323,11 @@ def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict
         add(_day_key(s.recorded_on, s.created_at), s.recorded_on.isoformat(), "经济状况",
             f"{codes.label(codes.ECONOMIC_SOURCES, s.source)}：近 12 个月家庭收入 {_yuan(household_income(s))} 元",
             names.of_id(s.recorded_by))
+    for step, tracking_no, track in steps:
+        label = intake.state_label(track, step.to_state)
+        comment = f"：{step.comment}" if step.comment else ""
+        add(_day_key(step.on_day, step.at), step.on_day.isoformat(), "申请办理",
+            f"{intake.TRACK_LABELS.get(track, track)} {tracking_no} → {label}{comment}", step.actor_name)
     for e in entries:
         if (e.entity, e.action) in _SHOWN_AS_EVENT:
             continue

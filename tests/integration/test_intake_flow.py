@@ -226,3 +226,40 @@ def test_public_status_needs_the_matching_id_number(engine):
             intake_submit.public_status(s, tracking_no="SQ00000000-000000", id_number=APPLICANT)
         assert intake_submit.public_status(s, tracking_no=number.lower(), id_number=APPLICANT)["state"] == "待受理"
 
+
+
+@pytest.mark.parametrize("empty_db_url", [pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+def test_two_users_acting_at_once_exactly_one_succeeds(engine, actor_of):
+    """Two township staff click 受理 on the same page at the same moment (PostgreSQL, two
+    connections): one moves the case, the other is told it has moved, and it moved once."""
+    import threading
+
+    number = submit(engine)
+    app = app_of(engine, number)
+    xinmin, county = actor_of("xinmin"), actor_of("minzheng")
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def click(actor):
+        with unit_of_work(engine) as s:
+            barrier.wait()
+            try:
+                intake.take_step(s, actor=actor, application_id=app.id, action="accept", today=START,
+                                 expected_version=app.version)
+                outcomes.append("moved")
+            except ValidationError as exc:
+                outcomes.append(exc.message)
+
+    threads = [threading.Thread(target=click, args=(a,)) for a in (xinmin, county)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(outcomes)[0] == "moved" and outcomes.count("moved") == 1, outcomes
+    assert "已由他人办理" in [o for o in outcomes if o != "moved"][0]
+    with Session(engine) as s:
+        accepts = s.exec(select(func.count()).select_from(ApplicationEvent).where(
+            ApplicationEvent.application_id == app.id, ApplicationEvent.action == "accept")).one()
+        households = s.exec(select(func.count()).select_from(Member).where(
+            Member.id_number == APPLICANT)).one()
+    assert accepts == 1 and households == 1

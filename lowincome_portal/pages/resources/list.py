@@ -67,7 +67,8 @@ class ResourceListState(ResourcePageState):
         self.search, self.sort, self.descending, self.page = "", "", False, 1
         create_href = resource.hook("create_href")
         self.create_href = create_href() if create_href else routes.resource_new(resource.name)
-        self.can_create = can(actor, resource.action("create"))
+        create_action = resource.hook("create_action")
+        self.can_create = can(actor, create_action() if create_action else resource.action("create"))
         self.can_export = can(actor, resource.action("export"))
         with unit_of_work() as session:
             options = resource_service.filter_options(session, actor=actor, name=resource.name)
