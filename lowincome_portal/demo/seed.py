@@ -1,5 +1,5 @@
 """The demo county (垫江县, sample data): areas, partner organisations, one login per role,
-a dated policy series and fifteen demo households.
+a dated policy series, fifteen demo households and applications at every stage of intake.
 
 Idempotent: running it again adds only what is missing. The areas are a sample to be
 replaced by the county's own list (`lowincome-portal load-areas FILE.csv`).
@@ -14,6 +14,7 @@ from ..db.tables import Organisation, User, UserRole
 from ..domain import roles
 from ..services import areas as area_service
 from ..services import audit, parameters, security
+from .applications import seed_demo_applications
 from .households import seed_demo_households
 from .policy_series import seed_policy_series
 
@@ -85,6 +86,8 @@ def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
                      note="演示账号")
     if households:
         seed_demo_households(session)
+        session.flush()
+        seed_demo_applications(session)
     return list(LOGINS)
 
 

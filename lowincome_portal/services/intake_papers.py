@@ -182,7 +182,11 @@ def refusal_letter(session: Session, *, actor: Actor, application_id: int) -> tu
     if application.decision != "refused" or application.decided_on is None:
         raise ValidationError(MSG_NOT_REFUSED)
     places = _places(session, application.area_code)
+    # The day the application was made: its entry (China time), or the acceptance day when
+    # that is earlier - an imported or back-entered case was made before it was typed in.
     applied_on = as_utc(application.created_at).astimezone(CHINA).date()
+    if application.accepted_on and application.accepted_on < applied_on:
+        applied_on = application.accepted_on
     pdf = refusal_notice_pdf({
         "county": places["county"], "track": application.track, "tracking_no": application.tracking_no,
         "applicant_name": application.applicant_name, "applied_on": applied_on,
