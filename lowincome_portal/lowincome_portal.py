@@ -7,6 +7,9 @@ from .pages.audit import AuditState, audit_page
 from .pages.home import HomeState, home_page
 from .pages.household.page import household_page
 from .pages.household.state import HouseholdState
+from .pages.application.page import application_page
+from .pages.application.state import ApplicationState
+from .pages.investigation import InvestigationState, investigation_page
 from .pages.household_new import NewHouseholdState, new_household_page
 from .pages.login import LoginState, login_page
 from .pages.password import PasswordState, password_page
@@ -29,6 +32,9 @@ app.add_page(registry_import_page, route=routes.REGISTRY_IMPORT, title="批量�
 # The registry: a new household, then its own page (added before the dynamic route).
 app.add_page(new_household_page, route=routes.HOUSEHOLD_NEW, title="登记家庭", on_load=NewHouseholdState.on_enter)
 app.add_page(household_page, route=routes.HOUSEHOLD, title="家庭全景", on_load=HouseholdState.on_enter)
+# Intake: an application's own page and its investigation form.
+app.add_page(investigation_page, route=routes.INVESTIGATION, title="入户调查表", on_load=InvestigationState.on_enter)
+app.add_page(application_page, route=routes.APPLICATION, title="申请办理", on_load=ApplicationState.on_enter)
 # The low-code pages, one set for every declared resource.
 app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",
              on_load=ResourceListState.on_enter)

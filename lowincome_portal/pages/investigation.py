@@ -1,4 +1,4 @@
-"""The investigation form (入户调查表, /applications/<id>/investigation), opened pre-filled.
+"""The investigation form (入户调查表, routes.INVESTIGATION), opened pre-filled.
 
 能提取的不采集: every fact the registry already holds is offered in its input with a badge
 saying where it came from; staff on the visit confirm it or change only what changed. The
@@ -28,14 +28,6 @@ from ..services import investigation as service
 from ..services.households import today_in_china
 from ..state.base import SessionState, protected
 from .resources.common import back_link
-
-# Until routes.py carries them (INVESTIGATION and investigation(application_id)).
-INVESTIGATION = "/applications/[application_id]/investigation"
-
-
-def investigation_href(application_id) -> str:
-    return f"/applications/{application_id}/investigation"
-
 
 ACTION = service.ACTION
 TRUE, FALSE, UNSET = "true", "false", "unset"  # a flag's select values; UNSET is "no answer"
@@ -143,7 +135,7 @@ class InvestigationState(SessionState):
     def on_enter(self):
         actor, redirect = self._enter(ACTION)
         self.application, self.fields, self.members, self.groups = {}, [], [], []
-        self.result, self.findings = "", ""
+        self.result, self.findings, self.editable, self.read_only_reason = "", "", False, ""
         if actor is None:
             return redirect
         try:

@@ -227,3 +227,24 @@ def test_the_monitoring_appraisal_notice_is_signed_by_the_village(engine, actor_
     assert "500-600元" in text   # 6,000 a year, one person
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "export")).one() == 1
+
+
+def test_the_page_handlers_post_for_their_township_only(engine, actor_of, two_on_notice):
+    from lowincome_portal.pages.notices import NoticesState
+    from tests.integration.test_handlers_refuse import state_for
+
+    form = {"area_code": FENGHUANG, "track": "assistance", "posted_on": TODAY.isoformat(), "contact": CONTACT,
+            "notice_contact_500231100200_assistance": "ignored"}
+    outsider = state_for(NoticesState, engine, "shaping")
+    assert NoticesState.post_notice.fn(outsider, form) is None
+    assert outsider.error == PermissionDenied.default_message
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Application).where(
+            Application.notice_id.is_not(None))).one() == 0
+
+    state = state_for(NoticesState, engine, "xinmin")
+    NoticesState.on_enter.fn(state)
+    assert state.page_access == "ok" and [g["key"] for g in state.waiting] == [f"{FENGHUANG}-assistance"]
+    follow_up = NoticesState.post_notice.fn(state, form)
+    assert state.error == "" and follow_up is not None   # the PDF download comes next
+    assert state.waiting == [] and [p["status"] for p in state.posted] == ["公示中"]
