@@ -12,6 +12,7 @@ from .pages.application.state import ApplicationState
 from .pages.investigation import InvestigationState, investigation_page
 from .pages.household_new import NewHouseholdState, new_household_page
 from .pages.login import LoginState, login_page
+from .pages.notices import NoticesState, notices_page
 from .pages.password import PasswordState, password_page
 from .pages.registry_import import RegistryImportState, registry_import_page
 from .pages.resources.form import ResourceFormState, resource_edit_page
@@ -34,6 +35,7 @@ app.add_page(new_household_page, route=routes.HOUSEHOLD_NEW, title="登记家庭
 app.add_page(household_page, route=routes.HOUSEHOLD, title="家庭全景", on_load=HouseholdState.on_enter)
 # Intake: an application's own page and its investigation form.
 app.add_page(investigation_page, route=routes.INVESTIGATION, title="入户调查表", on_load=InvestigationState.on_enter)
+app.add_page(notices_page, route=routes.NOTICES, title="公示公开", on_load=NoticesState.on_enter)
 app.add_page(application_page, route=routes.APPLICATION, title="申请办理", on_load=ApplicationState.on_enter)
 # The low-code pages, one set for every declared resource.
 app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",

@@ -9,7 +9,9 @@ station form) and its own submit handler.
 
 Plain text fields are uncontrolled inputs read from the submitted form (no event per
 keystroke); only the rows that can be added and removed are held in state, because an
-uncontrolled row would keep the text of the row that was removed before it.
+uncontrolled row would keep the text of the row that was removed before it. (The member
+inputs carry names too, as Reflex 0.11 will submit only named controls; their copies in the
+submitted form are ignored: the state's rows are what is saved.)
 """
 
 from typing import TypedDict
@@ -162,10 +164,12 @@ def _member_row(S, member, i) -> rx.Component:
                 width="100%", align="center",
             ),
             rx.input(value=member["name"], on_change=lambda v: S.set_member_field(i, "name", v),
-                     placeholder="姓名", id=f"member-name-{i}", width="100%", size="3", max_length=50),
+                     placeholder="姓名", id=f"member-name-{i}", name=f"members.{i}.name",
+                     width="100%", size="3", max_length=50),
             field_error(S, f"members.{i}.name"),
             rx.input(value=member["id_number"], on_change=lambda v: S.set_member_field(i, "id_number", v),
-                     placeholder="身份证号（18 位）", id=f"member-id-{i}", width="100%", size="3", max_length=18),
+                     placeholder="身份证号（18 位）", id=f"member-id-{i}",
+                     name=f"members.{i}.id_number", width="100%", size="3", max_length=18),
             field_error(S, f"members.{i}.id_number"),
             rx.select.root(
                 rx.select.trigger(placeholder="与申请人关系", id=f"member-relation-{i}", width="100%"),
@@ -202,11 +206,8 @@ def _consent(S, consent_label: str) -> rx.Component:
     return rx.vstack(
         rx.box(rx.text(CONSENT_TEXT, size="2"), padding="0.8em", background_color="var(--gray-3)",
                border_radius="6px", width="100%"),
-        rx.hstack(
-            rx.checkbox(name="consent", id="apply-consent", size="3"),
-            rx.text(consent_label, size="2", weight="medium"),
-            align="center", spacing="2",
-        ),
+        # the label is part of the checkbox, so a tap on the words ticks it
+        rx.checkbox(consent_label, name="consent", id="apply-consent", size="3"),
         field_error(S, "consent"),
         spacing="2",
         width="100%",

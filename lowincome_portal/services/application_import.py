@@ -32,6 +32,7 @@ from ..domain import registry_input as check
 from ..domain.application_columns import (
     APPLICANT_WORDS,
     APPLICATION_KEYS,
+    BY_KEY,
     CHANNELS,
     COLUMNS,
     HEADERS,
@@ -76,7 +77,8 @@ MSG_NO_APPLICANT = ("外部申请编号 {ref} 的各行中没有申请人（与�
 MSG_SECOND_APPLICANT = ("外部申请编号 {ref} 在第 {first} 行已有申请人，一份申请只能有一名申请人；"
                         "如是另一份申请，请使用不同的外部申请编号")
 MSG_SAME_PERSON = "身份证号 {number} 与第 {first} 行重复，同一人在文件中只能出现一次"
-MSG_OPEN = "申请人身份证号 {number} 已有未办结的申请（受理编号 {tracking_no}，当前环节“{state}”）{where}，不能重复申请"
+MSG_OPEN = "申请人身份证号 {number} 已有未办结的申请（受理编号 {tracking_no}，当前环节“{state}”{where}），不能重复申请"
+MSG_RELATION = "与申请人关系“{raw}”不在可选范围内（可选：{allowed}）"
 
 ProgressFn = Callable[[int, int], None]
 
@@ -262,11 +264,14 @@ class _Checker:
         self.session, self.actor, self.today = session, actor, today
         self.position, self.errors = position, errors
         self.row_count = 0
-        self.blamed: set[tuple[int, str]] = set()  # cells already reported by a file-level check
+        self.blamed: set[tuple[int, str]] = set()  # ID cells already reported as duplicates
+        self.areas: _Areas | None = None
 
-    def error(self, line: int, column: str, reason: str) -> None:
+    def error(self, line: int, column: str, reason: str, blame: bool = False) -> None:
+        """`blame`: the form's own message about this cell would repeat this one (duplicates)."""
         self.errors.append((line, column, reason))
-        self.blamed.add((line, column))
+        if blame:
+            self.blamed.add((line, column))
 
     # --- rows -> applications ------------------------------------------------------
     def read(self, rows: list[list[str]]) -> list[_Application]:
@@ -284,11 +289,12 @@ class _Checker:
             relation = cells[position["relation"]]
             id_key = _id_key(id_number)
             if (id_key, name.strip()) in EXAMPLE_PEOPLE:
-                self.error(line, H["id_number"], "这是模板中的示例行，请删除后再导入")
+                self.error(line, H["id_number"], "这是模板中的示例行，请删除后再导入", blame=True)
             elif id_key:
                 first = id_lines.setdefault(id_key, line)
                 if first != line:
-                    self.error(line, H["id_number"], MSG_SAME_PERSON.format(number=id_key, first=first))
+                    self.error(line, H["id_number"], MSG_SAME_PERSON.format(number=id_key, first=first),
+                               blame=True)
             ref = unicodedata.normalize("NFKC", cells[position["external_ref"]]).strip()
             if not ref or len(ref) > MAX_REF_LENGTH:
                 self.error(line, H["external_ref"], "外部申请编号不能为空" if not ref
@@ -321,7 +327,7 @@ class _Checker:
 
     # --- each application: its own values, then the form's rules ------------------
     def check(self, applications: list[_Application]) -> list[dict]:
-        areas = _Areas(self.session, self.actor)
+        areas = self.areas = _Areas(self.session, self.actor)
         checked = []
         for application in applications:
             if application.applicant is None:
@@ -389,7 +395,7 @@ class _Checker:
             for key, message in exc.fields.items():
                 where = self._where(application, key)
                 if where and where not in self.blamed:  # the file-level check said it better
-                    self.errors.append((*where, _row_message(key, message)))
+                    self.errors.append((*where, _row_message(key, message, values)))
         return {}
 
     def _where(self, application: _Application, key: str) -> tuple[int, str] | None:
@@ -421,18 +427,23 @@ class _Checker:
             for number, tracking_no, track, state, area_code in self.session.exec(query).all():
                 if not intake.is_open(track, state):
                     continue
-                where = "" if in_scope(self.actor, Scope(area_code=area_code)) else "，该申请不在您的管辖范围，请与其所在乡镇核实"
+                where = ("" if in_scope(self.actor, Scope(area_code=area_code)) or self.areas is None
+                         else f"，由{self.areas.place(area_code)}办理，不在您的管辖范围，请与该乡镇核实")
                 self.error(lines[number], H["id_number"], MSG_OPEN.format(
                     number=number, tracking_no=tracking_no, state=intake.state_label(track, state), where=where))
 
 
-def _row_message(key: str, message: str) -> str:
-    """The form's message as a row of the file reads: “第 2 位成员身份证号…” is this row's 身份证号."""
-    if key.startswith("members."):
-        prefix = f"第 {int(key.split('.')[1]) + 1} 位成员"
-        if message.startswith(prefix):
-            return message[len(prefix):]
-    return message
+def _row_message(key: str, message: str, values: dict) -> str:
+    """The form's message as a row of the file reads: “第 2 位成员身份证号…” is this row's 身份证号,
+    and a wrong relation lists what the file may say (申请人, not the registry's 户主)."""
+    if not key.startswith("members."):
+        return message
+    _, index, field_name = key.split(".")
+    raw = values["members"][int(index)][field_name]
+    if field_name == "relation" and raw and "不在可选范围内" in message:
+        return MSG_RELATION.format(raw=raw, allowed="、".join(BY_KEY["relation"].choices))
+    prefix = f"第 {int(index) + 1} 位成员"
+    return message[len(prefix):] if message.startswith(prefix) else message
 
 
 class _Areas:

@@ -8,7 +8,8 @@ the track tables in domain/intake.py).
   application and schedules its review (复核) or, for 刚性支出困难, its lapse;
 - refuse: records the reasons; a household that qualifies for 低保边缘 or 刚性支出困难 is
   moved there without applying again;
-- include: the monitoring tag with its type (防返贫).
+- include / exclude: the monitoring tag with its type (防返贫), or the reasons it is not opened;
+- reopen: a case sent back for re-investigation needs a new notice.
 Each runs inside take_step's transaction through the registry services, which audit.
 """
 
@@ -139,11 +140,25 @@ def _include(session: Session, actor: Actor, application: Application, *, commen
     _decide(application, "approved", [codes.MONITORING], comment, today)
 
 
+def _exclude(session: Session, actor: Actor, application: Application, *, comment: str, today: date,
+             **_) -> None:
+    _decide(application, "refused", [], comment, today)
+
+
+def _reopen(session: Session, actor: Actor, application: Application, **_) -> None:
+    """Sent back for re-investigation: the old notice no longer covers what will be found, so
+    the case waits for a new one (the step history keeps the old link); its objections stay
+    on record and open ones must still be resolved."""
+    application.notice_id = None
+
+
 EFFECTS = {
     "accept": _accept,
     "confirm": _confirm,
     "refuse": _refuse,
     "include": _include,
+    "exclude": _exclude,
+    "reopen": _reopen,
 }
 
 # Every effect the track tables name must exist here (checked at import, not at the first click).

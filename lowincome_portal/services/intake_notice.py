@@ -27,6 +27,7 @@ MSG_NO_NOTICE = "该申请尚未张贴公示，不能登记异议"
 MSG_OBJECTION_CLOSED = "该申请已办结，不能再登记异议"
 MSG_NO_OBJECTION = "异议记录不存在"
 MSG_RESOLVED = "该异议已于 {day} 处理完毕"
+MSG_PRIVATE_PHONE = "异议受理联系方式须为乡镇或村（居）委会的办公电话，不能是申请人的电话"
 MSG_NOTHING_TO_DISCLOSE = "该村（社区）没有待公开的认定结果"
 
 
@@ -57,6 +58,7 @@ def post_notice(session: Session, *, actor: Actor, area_code: str, track: str, p
     waiting = awaiting_notice(session, area_code, track)
     if not waiting:
         raise ValidationError(MSG_NOTHING_TO_POST)
+    _refuse_private_phone(contact, waiting)
     earliest = max(a.state_entered_on for a in waiting)
     if day < earliest:
         raise ValidationError(MSG_POSTED_BEFORE.format(day=earliest.isoformat()))
@@ -86,6 +88,7 @@ def post_disclosure(session: Session, *, actor: Actor, area_code: str, track: st
         col(Application.disclosure_id).is_(None)).order_by(col(Application.id))).all())
     if not decided:
         raise ValidationError(MSG_NOTHING_TO_DISCLOSE)
+    _refuse_private_phone(contact, decided)
     notice = PublicNotice(area_code=area_code, track=track, kind="disclosure", posted_on=day, ends_on=day,
                           contact=contact, created_by=actor.user_id)
     session.add(notice)
@@ -97,6 +100,14 @@ def post_disclosure(session: Session, *, actor: Actor, area_code: str, track: st
                  new={"kind": "disclosure", "area_code": area_code, "posted_on": day,
                       "applications": [a.tracking_no for a in decided]})
     return notice.id
+
+
+def _refuse_private_phone(contact: str, applications: list[Application]) -> None:
+    """The contact goes on a public notice: it must be an office's, never an applicant's phone."""
+    digits = "".join(ch for ch in contact if ch.isdigit())
+    for a in applications:
+        if a.applicant_phone and a.applicant_phone in digits:
+            raise ValidationError(MSG_PRIVATE_PHONE)
 
 
 def add_objection(session: Session, *, actor: Actor, application_id: int, raised_on, raised_by: str,

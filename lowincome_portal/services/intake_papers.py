@@ -18,7 +18,7 @@ from datetime import date
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from ..db.tables import Application, Member, Objection, PublicNotice
+from ..db.tables import Application, Household, Member, Objection, PublicNotice
 from ..db.timeutil import CHINA, as_utc
 from ..domain import areas, intake
 from ..domain.errors import NotFound, ValidationError
@@ -144,8 +144,12 @@ def notice_document(session: Session, *, actor: Actor, notice_id: int) -> tuple[
     for application in apps:
         count, members = _members(session, application)
         category, income = _proposal(session, application, notice.posted_on)
+        household = session.get(Household, application.household_id) if application.household_id else None
+        # The phones are never printed: notice_pdf reads them only to refuse a contact line
+        # that holds the household's own number (objections go to an office).
         rows.append({"applicant_name": application.applicant_name,
                      "applicant_id_number": application.applicant_id_number,
+                     "applicant_phone": application.applicant_phone, "phone": household.phone if household else "",
                      "member_count": count, "members": members, "categories": category,
                      "per_capita_monthly_income": income})
     pdf = notice_pdf({**places, "track": notice.track, "posted_on": notice.posted_on, "ends_on": notice.ends_on,

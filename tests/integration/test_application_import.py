@@ -295,3 +295,46 @@ def test_openpyxl_written_xlsx_imports(engine, actor_of):
     book.save(buffer)
     report = run(engine, actor_of("xinmin"), "openpyxl.xlsx", buffer.getvalue())
     assert report.ok, report.errors
+
+
+# --- the page's handlers ------------------------------------------------------------
+
+def page_state(engine, username):
+    import reflex as rx
+
+    from lowincome_portal.demo.seed import DEMO_PASSWORD
+    from lowincome_portal.pages.application_import import ApplicationImportState
+    from lowincome_portal.services import auth
+
+    root = rx.State(_reflex_internal_init=True)
+    state = root.get_substate(ApplicationImportState.get_full_name().split("."))
+    with unit_of_work(engine) as s:
+        state.token = auth.login(s, username, DEMO_PASSWORD).token
+    return state
+
+
+def test_page_downloads_for_township_staff_and_refuses_village_staff(engine):
+    from lowincome_portal.pages.application_import import ApplicationImportState as S
+
+    state = page_state(engine, "xinmin")
+    assert S.download_template.fn(state) is not None and state.error == ""
+    assert S.download_errors.fn(state) is None  # nothing to download yet
+    state = page_state(engine, "fenghuang")
+    assert S.download_template.fn(state) is None
+    assert state.error == "您没有执行此操作的权限"
+
+
+def test_page_run_rolls_back_a_bad_file(engine, actor_of):
+    from lowincome_portal.pages.application_import import _run
+    from lowincome_portal.pages.registry_import import _Progress
+
+    before = counts(engine)
+    rows = good_rows()
+    rows[0] = row(consent="否")
+    progress = _Progress()
+    report = _run(actor_of("xinmin"), "a.csv", csv_bytes(rows), progress)
+    assert [e[:2] for e in report.errors] == [(2, "已授权核查")]
+    assert counts(engine) == before
+    report = _run(actor_of("xinmin"), "a.csv", csv_bytes(good_rows()), progress)
+    assert report.ok and progress.percent() == 100
+    assert counts(engine)[0] == before[0] + 2

@@ -263,3 +263,52 @@ def test_two_users_acting_at_once_exactly_one_succeeds(engine, actor_of):
         households = s.exec(select(func.count()).select_from(Member).where(
             Member.id_number == APPLICANT)).one()
     assert accepts == 1 and households == 1
+
+
+def test_a_case_sent_back_from_notice_needs_a_new_notice(engine, actor_of):
+    number = submit(engine)
+    app = walk_to_county_review(engine, actor_of, number)
+    step(engine, actor_of("minzheng"), app.id, "return", START + timedelta(days=13), comment="收入需重新核实")
+    app = app_of(engine, number)
+    assert app.state == "investigation" and app.notice_id is None
+    step(engine, actor_of("xinmin"), app.id, "complete_investigation", START + timedelta(days=14))
+    step(engine, actor_of("xinmin"), app.id, "approve_preliminary", START + timedelta(days=14))
+    with pytest.raises(ValidationError, match="尚未登记公示张贴日期"):
+        step(engine, actor_of("xinmin"), app.id, "end_notice", START + timedelta(days=30))
+    with unit_of_work(engine) as s:
+        assert [a.id for a in intake_notice.awaiting_notice(s, FENGHUANG, "assistance")] == [app.id]
+
+
+def test_a_notice_never_carries_an_applicants_phone(engine, actor_of):
+    number = submit(engine)
+    xinmin = actor_of("xinmin")
+    app = app_of(engine, number)
+    step(engine, xinmin, app.id, "accept", START)
+    step(engine, xinmin, app.id, "complete_check", START)
+    investigate(engine, xinmin, app_of(engine, number).household_id, START)
+    step(engine, xinmin, app.id, "complete_investigation", START)
+    step(engine, xinmin, app.id, "approve_preliminary", START)
+    with pytest.raises(ValidationError, match="办公电话"):
+        with unit_of_work(engine) as s:
+            intake_notice.post_notice(s, actor=xinmin, area_code=FENGHUANG, track="assistance", posted_on=START,
+                                      contact="周大山 138-0000-1111", today=START)
+
+
+def test_a_monitoring_lead_not_included_records_the_reasons(engine, actor_of):
+    with unit_of_work(engine) as s:
+        lead = intake_submit.create_at_station(s, actor=actor_of("fenghuang"), form=form(members=[]), today=START,
+                                               track="monitoring")
+    village = actor_of("fenghuang")
+    with Session(engine) as s:
+        household_id = s.get(Application, lead).household_id
+    investigate(engine, village, household_id, START, income="30000")
+    step(engine, village, lead, "complete_check", START)
+    with unit_of_work(engine) as s:
+        intake_notice.post_notice(s, actor=village, area_code=FENGHUANG, track="monitoring", posted_on=START,
+                                  contact="凤凰村村委会", today=START)
+    step(engine, village, lead, "end_appraisal", START + timedelta(days=5))
+    step(engine, actor_of("xinmin"), lead, "approve", START + timedelta(days=6))
+    step(engine, actor_of("nongye"), lead, "exclude", START + timedelta(days=7), comment="收入高于监测线")
+    with Session(engine) as s:
+        app = s.get(Application, lead)
+    assert (app.state, app.decision, app.decision_reasons) == ("not_included", "refused", "收入高于监测线")

@@ -172,6 +172,12 @@ def test_another_township_cannot_print_and_nothing_is_logged(engine, actor_of, t
     assert exports(engine) == []
 
 
+def test_a_notice_whose_contact_is_the_applicants_phone_is_not_posted(engine, actor_of, two_on_notice):
+    with pytest.raises(ValidationError, match="不能是申请人的电话"):
+        post(engine, actor_of("xinmin"), contact=f"周家 {PHONES[0]}")
+    assert exports(engine) == []
+
+
 def test_refusal_letter_and_disclosure_after_the_county_decides(engine, actor_of, two_on_notice):
     zhou, li = two_on_notice
     xinmin, minzheng = actor_of("xinmin"), actor_of("minzheng")

@@ -43,6 +43,8 @@ class ApplyStatusState(rx.State):
     @rx.event
     def look_up(self, form_data: dict):
         id_number = str(form_data.get("id_number") or "")[:18]
+        if form_data.get("tracking_no"):  # the input's own text, even if its last change is still in flight
+            self.tracking_no = str(form_data["tracking_no"]).strip()[:MAX_TRACKING_NO]
         self.status, self.steps, self.error = {}, [], ""
         try:
             with unit_of_work() as session:
@@ -94,7 +96,7 @@ def apply_status_page() -> rx.Component:
         rx.form(
             rx.vstack(
                 rx.text("受理编号", size="2", weight="medium"),
-                rx.input(value=S.tracking_no, on_change=S.set_tracking_no, id="status-tracking-no",
+                rx.input(value=S.tracking_no, on_change=S.set_tracking_no, id="status-tracking-no", name="tracking_no",
                          placeholder="例：SQ20260105-123456", width="100%", size="3",
                          max_length=MAX_TRACKING_NO),
                 rx.text("申请人身份证号", size="2", weight="medium"),
