@@ -3,6 +3,7 @@
 import reflex as rx
 
 from . import routes
+from .pages.application_import import ApplicationImportState, application_import_page
 from .pages.audit import AuditState, audit_page
 from .pages.home import HomeState, home_page
 from .pages.household.page import household_page
@@ -34,6 +35,8 @@ app.add_page(registry_import_page, route=routes.REGISTRY_IMPORT, title="批量�
 app.add_page(new_household_page, route=routes.HOUSEHOLD_NEW, title="登记家庭", on_load=NewHouseholdState.on_enter)
 app.add_page(household_page, route=routes.HOUSEHOLD, title="家庭全景", on_load=HouseholdState.on_enter)
 # Intake: an application's own page and its investigation form.
+app.add_page(application_import_page, route=routes.APPLICATION_IMPORT, title="申请导入",
+             on_load=ApplicationImportState.on_enter)
 app.add_page(investigation_page, route=routes.INVESTIGATION, title="入户调查表", on_load=InvestigationState.on_enter)
 app.add_page(notices_page, route=routes.NOTICES, title="公示公开", on_load=NoticesState.on_enter)
 app.add_page(application_page, route=routes.APPLICATION, title="申请办理", on_load=ApplicationState.on_enter)

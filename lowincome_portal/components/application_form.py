@@ -73,19 +73,29 @@ class ApplicationFormState(rx.State, mixin=True):
         if len(self.members) < MAX_MEMBERS:
             self.members = [*self.members, {"name": "", "id_number": "", "relation": ""}]
 
+    def _row(self, index) -> int | None:
+        """The row `index` names, or None (an index the page never drew: a hand-made event)."""
+        try:
+            row = int(index)
+        except (TypeError, ValueError):
+            return None
+        return row if 0 <= row < len(self.members) else None
+
     @rx.event
     def remove_member_row(self, index: int):
+        index = self._row(index)
+        if index is None:
+            return
         rows = list(self.members)
-        if 0 <= int(index) < len(rows):
-            del rows[int(index)]
-            self.members = rows
-            # the rows after it moved up: their messages no longer point at the right row
-            self.field_errors = {k: v for k, v in self.field_errors.items() if not k.startswith("members")}
+        del rows[index]
+        self.members = rows
+        # the rows after it moved up: their messages no longer point at the right row
+        self.field_errors = {k: v for k, v in self.field_errors.items() if not k.startswith("members")}
 
     @rx.event
     def set_member_field(self, index: int, field: str, value: str):
-        index = int(index)
-        if field not in MEMBER_FIELDS or not 0 <= index < len(self.members):
+        index = self._row(index)
+        if field not in MEMBER_FIELDS or index is None:
             return
         rows = [dict(m) for m in self.members]
         rows[index][field] = str(value or "")[:MEMBER_FIELDS[field]]

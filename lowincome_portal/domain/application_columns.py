@@ -7,8 +7,9 @@ related to the applicant. Application columns (channel, date, village, address, 
 difficulty, consent) may be filled on the applicant's row only; where several rows of the
 same application fill them they must agree.
 
-Header matching, the column record and the message-to-column lookup come from
-domain/import_columns.py, so both imports read and report a file the same way.
+The template's example applications and instruction rules are here too. The column record
+and header normalising come from domain/import_columns.py, so both imports read a file
+the same way.
 """
 
 from . import registry as codes
@@ -65,6 +66,11 @@ COLUMNS: tuple[ImportColumn, ...] = (
                  choices=(APPLICANT, *MEMBER_RELATIONS), aliases=("关系",)),
 )
 
+# Channel exports are a few hundred applications; each one is created through the intake
+# service (tracking number, clock, event, audit), so files stay far below the registry's size.
+MAX_ROWS = 10_000
+MAX_REF_LENGTH = 40
+
 BY_KEY = {c.key: c for c in COLUMNS}
 H = {c.key: c.header for c in COLUMNS}  # field key -> header, for error reports
 HEADERS = tuple(c.header for c in COLUMNS)
@@ -114,3 +120,31 @@ def match_headers(headers: list[str]) -> HeaderMatch:
         keys.append(key)
     match.missing = [c.header for c in COLUMNS if c.required and c.key not in seen]
     return match
+
+
+# --- the template: example applications and the rules of its instructions sheet --------
+
+EXAMPLE_ROWS = [
+    ["YKB2026052000123", "渝快办", "2026-05-20", "新民镇", "凤凰村", "新民镇凤凰村3组12号", "13800000000",
+     "夫妻二人均患慢性病，无稳定收入，孩子上学开支大", "是", "张大山", "500231196803120112", APPLICANT],
+    ["YKB2026052000123", "", "", "", "", "", "", "", "", "李秀英", "500231197007210226", "配偶"],
+    ["YKB2026052000123", "", "", "", "", "", "", "", "", "张小明", "500231201209010133", "子女"],
+    ["JZT-2026-0456", "救助通", "2026-05-22", "新民镇", "长岭村", "新民镇长岭村1组5号", "13900000000",
+     "独居老人，无子女，无劳动能力", "是", "王秀兰", "500231195604080248", APPLICANT],
+]
+assert all(len(r) == len(COLUMNS) for r in EXAMPLE_ROWS)
+# Rows left in from the template are refused rather than imported (name and number both,
+# since a real person may hold one of these numbers).
+EXAMPLE_PEOPLE = frozenset((r[HEADERS.index(H["id_number"])], r[HEADERS.index(H["name"])]) for r in EXAMPLE_ROWS)
+
+RULES = (
+    "第一行是列名，请勿修改或在上方插入标题行；列的顺序可以调整，选填列可以删除。",
+    "每行一个人：申请人本人一行（与申请人关系填“申请人”），每位家庭成员一行；同一份申请的各行填写相同的外部申请编号。",
+    "申请渠道、申请日期、乡镇、村、住址、电话、困难情况、已授权核查是申请信息，可只在申请人一行填写；多行填写时必须一致。",
+    "只能导入已授权核查家庭经济状况的申请；已有未办结申请的人不能再次申请；同一人在文件中只能出现一次。",
+    "身份证号、电话等列请保持“文本”格式，否则 Excel 会把长号码改成科学计数法并丢失末尾数字。",
+    "导入时全部行一起检查：只要有一处错误，整个文件都不导入，系统会列出每处错误的行号、列名和原因。",
+    f"导入的申请状态为“待受理”，由乡镇（街道）受理后进入信息比对；每个文件不超过 20 MB、{MAX_ROWS} 行，"
+    "可保存为 .xlsx 或 .csv（UTF-8 或 GBK 编码均可）。",
+    "第一张表中的两份示例申请（张大山、王秀兰）仅供参考，导入前请删除。",
+)

@@ -127,7 +127,7 @@ def new_application_page() -> rx.Component:
     S = NewApplicationState
     return shell(
         "窗口受理",
-        back_link(routes.APPLICATIONS, "返回申请列表"),
+        back_link(routes.APPLICATION_LIST, "返回申请列表"),
         rx.text("为到站办理的群众录入申请（代办），或登记走访发现的防返贫监测线索。"
                 "提交即受理，当日开始计算办理时限。", size="2"),
         rx.box(

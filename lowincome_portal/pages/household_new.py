@@ -8,7 +8,6 @@ import reflex as rx
 from .. import routes
 from ..components.shell import shell
 from ..db.uow import unit_of_work
-from ..domain.areas import VILLAGE
 from ..resources import get_resource
 from ..services import households
 from ..services import resources as resource_service

@@ -25,7 +25,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
-from ..db.tables import Application, ApplicationEvent, Area
+from ..db.tables import Application, Area
 from ..domain import application_input, intake
 from ..domain import areas as area_codes
 from ..domain import registry_input as check
@@ -35,7 +35,12 @@ from ..domain.application_columns import (
     BY_KEY,
     CHANNELS,
     COLUMNS,
+    EXAMPLE_PEOPLE,
+    EXAMPLE_ROWS,
     HEADERS,
+    MAX_REF_LENGTH,
+    MAX_ROWS,
+    RULES,
     TEXT_HEADERS,
     VALUE_ALIASES,
     H,
@@ -45,12 +50,11 @@ from ..domain.errors import FormErrors, ValidationError
 from ..domain.permissions import Actor, Scope, can, in_scope, require
 from . import audit, spreadsheets
 from .households import today_in_china
-from .intake_submit import _new_application
+from . import intake_submit
 from .registry_import import (
     MAX_UPLOAD_BYTES,  # noqa: F401 - the page checks uploads against the same limit
     Error,
     ImportReport,
-    _example_id,
     _finish,
     _fold,
     _id_key,
@@ -62,10 +66,6 @@ from .workbook_writer import workbook_bytes
 
 ACTION = "application.import"
 CHANNEL = "import"   # Application.channel of every imported application
-# Channel exports are a few hundred applications; each one is created through the intake
-# service (tracking number, clock, event, audit), so files stay far below the registry's size.
-MAX_ROWS = 10_000
-MAX_REF_LENGTH = 40
 _ID_CHUNK = 2000
 # Progress is reported in percent: reading and checking are quick, while creating each
 # application (tracking number, clock, event, audit) is the slow part.
@@ -105,41 +105,12 @@ class ApplicationImportReport(ImportReport):
 
 # --- the template --------------------------------------------------------------------
 
-_APPLICANT_A, _APPLICANT_B = _example_id("19680312", "011"), _example_id("19560408", "024")
-_EXAMPLE_ROWS = [
-    ["YKB2026052000123", "渝快办", "2026-05-20", "新民镇", "凤凰村", "新民镇凤凰村3组12号", "13800000000",
-     "夫妻二人均患慢性病，无稳定收入，孩子上学开支大", "是", "张大山", _APPLICANT_A, "申请人"],
-    ["YKB2026052000123", "", "", "", "", "", "", "", "", "李秀英", _example_id("19700721", "022"), "配偶"],
-    ["YKB2026052000123", "", "", "", "", "", "", "", "", "张小明", _example_id("20120901", "013"), "子女"],
-    ["JZT-2026-0456", "救助通", "2026-05-22", "新民镇", "长岭村", "新民镇长岭村1组5号", "13900000000",
-     "独居老人，无子女，无劳动能力", "是", "王秀兰", _APPLICANT_B, "申请人"],
-]
-_ID_AT, _NAME_AT = HEADERS.index(H["id_number"]), HEADERS.index(H["name"])
-# Rows left in from the template are refused rather than imported (name and number both,
-# since a real person may hold one of these numbers).
-EXAMPLE_PEOPLE = frozenset((r[_ID_AT], r[_NAME_AT]) for r in _EXAMPLE_ROWS)
-
-
 def template_workbook() -> bytes:
     """The import template: sheet 1 the columns and two example applications, sheet 2 the rules."""
-    assert all(len(r) == len(COLUMNS) for r in _EXAMPLE_ROWS)
     notes = [[c.header, "必填" if c.required else "选填", c.note, "、".join(c.choices)] for c in COLUMNS]
-    general = [
-        ["", "", "", ""],
-        ["填写规则", "", "第一行是列名，请勿修改或在上方插入标题行；列的顺序可以调整，选填列可以删除。", ""],
-        ["", "", "每行一个人：申请人本人一行（与申请人关系填“申请人”），每位家庭成员一行；"
-                 "同一份申请的各行填写相同的外部申请编号。", ""],
-        ["", "", "申请渠道、申请日期、乡镇、村、住址、电话、困难情况、已授权核查是申请信息，"
-                 "可只在申请人一行填写；多行填写时必须一致。", ""],
-        ["", "", "只能导入已授权核查家庭经济状况的申请；已有未办结申请的人不能再次申请。", ""],
-        ["", "", "身份证号、电话等列请保持“文本”格式，否则 Excel 会把长号码改成科学计数法并丢失末尾数字。", ""],
-        ["", "", "导入时全部行一起检查：只要有一处错误，整个文件都不导入，系统会列出每处错误的行号、列名和原因。", ""],
-        ["", "", f"导入的申请状态为“待受理”，由乡镇（街道）受理后进入信息比对；每个文件不超过 20 MB、"
-                 f"{MAX_ROWS} 行，可保存为 .xlsx 或 .csv（UTF-8 或 GBK 编码均可）。", ""],
-        ["", "", "第一张表中的两份示例申请（张大山、王秀兰）仅供参考，导入前请删除。", ""],
-    ]
+    general = [["", "", "", ""]] + [["填写规则" if i == 0 else "", "", rule, ""] for i, rule in enumerate(RULES)]
     return workbook_bytes(
-        [("申请人及家庭成员", list(HEADERS), _EXAMPLE_ROWS),
+        [("申请人及家庭成员", list(HEADERS), EXAMPLE_ROWS),
          ("填写说明", ["列名", "是否必填", "填写要求", "可选值"], notes + general)],
         text_headers=TEXT_HEADERS)
 
@@ -207,33 +178,11 @@ def import_applications(session: Session, *, actor: Actor, filename: str, data: 
     return report
 
 
-def create_imported(session: Session, *, actor: Actor, values: dict, today: date, note: str = "") -> Application:
-    """One application taken through another channel, at 待受理 for the township to accept.
-
-    `values` must come from domain.application_input.application (checked; consent given).
-    Who: "application.import" in the application's village. Changes: the application, its
-    first event (with `note`, e.g. which channel and number it came with) and its audit entry.
-    """
-    require(actor, ACTION, Scope(area_code=values["area_code"]))
-    if not values.get("consent"):
-        raise ValidationError(MSG_NO_CONSENT)
-    # TODO(lead): _new_application is private to intake_submit; a public wrapper there
-    # (see the report) would let this call it without reaching in.
-    row = _new_application(session, dict(values), track=intake.ASSISTANCE, channel=CHANNEL, today=today,
-                           actor=actor)
-    if note:
-        event = session.exec(select(ApplicationEvent).where(
-            ApplicationEvent.application_id == row.id, ApplicationEvent.action == "submit")).first()
-        if event is not None:
-            event.comment = note
-    return row
-
-
 def _create(session: Session, actor: Actor, application: "_Application", values: dict, today: date) -> dict:
     members = len(values["members"])
     applied = application.applied_on.isoformat() if application.applied_on else "未填"
     note = f"{application.channel}申请，外部申请编号 {application.ref}，原渠道申请日期 {applied}"
-    row = create_imported(session, actor=actor, values=values, today=today, note=note)
+    row = intake_submit.create_imported(session, actor=actor, values=values, today=today, comment=note)
     return {"application_id": row.id, "tracking_no": row.tracking_no, "external_ref": application.ref,
             "channel": application.channel, "applicant_name": row.applicant_name, "members": members}
 

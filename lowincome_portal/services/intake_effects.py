@@ -24,7 +24,7 @@ from ..domain import intake
 from ..domain import registry as codes
 from ..domain import registry_input as check
 from ..domain.errors import ValidationError
-from ..domain.permissions import Actor, Scope, can
+from ..domain.permissions import Actor, can
 from . import household_records, households
 from .means_test import assess_facts
 from .parameters import value_on

@@ -49,7 +49,8 @@ def _checked(session: Session, form: dict, today: date) -> dict:
 
 
 def _new_application(session: Session, values: dict, *, track: str, channel: str, today: date,
-                     actor: Actor | None, submission_key: str | None = None, client_key: str = "") -> Application:
+                     actor: Actor | None, submission_key: str | None = None, client_key: str = "",
+                     comment: str = "") -> Application:
     members = values.pop("members")
     row = Application(
         tracking_no=_tracking_no(session, track, today), track=track, channel=channel,
@@ -60,7 +61,7 @@ def _new_application(session: Session, values: dict, *, track: str, channel: str
     start_clock(session, row, today)
     session.add(row)
     session.flush()
-    record_event(session, row, actor, "submit", "", "", today, actor_name="申请人（网上）")
+    record_event(session, row, actor, "submit", "", comment, today, actor_name="申请人（网上）")
     audit.record(session, actor=actor, action="submit", entity="application", entity_id=row.id,
                  username="online" if actor is None else "",
                  new={"tracking_no": row.tracking_no, "track": track, "channel": channel,
@@ -123,6 +124,17 @@ def create_at_station(session: Session, *, actor: Actor, form: dict, today: date
     take_step(session, actor=actor, application_id=row.id, action=first, comment="窗口受理", today=today,
               options=options)
     return row.id
+
+
+def create_imported(session: Session, *, actor: Actor, values: dict, today: date, comment: str = "") -> Application:
+    """An application taken through another channel (渝快办, 救助通 ...), checked by
+    domain/application_input.application, waiting at 待受理 for the township to accept.
+    `comment` says where it came from. Who: application.import in the village's area."""
+    require(actor, "application.import", Scope(area_code=values["area_code"]))
+    if not values.get("consent"):
+        raise ValidationError("未取得申请人核查家庭经济状况授权的申请不能导入")
+    return _new_application(session, dict(values), track=intake.ASSISTANCE, channel="import", today=today,
+                            actor=actor, comment=comment)
 
 
 def public_status(session: Session, *, tracking_no: str, id_number: str) -> dict:

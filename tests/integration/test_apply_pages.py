@@ -163,6 +163,7 @@ def test_hand_made_events_cannot_stretch_the_form(engine):
     assert state.area_code == FENGHUANG
     ApplyState.set_member_field.fn(state, 0, "name", "x" * 500)
     ApplyState.set_member_field.fn(state, 5, "name", "nobody")
+    ApplyState.remove_member_row.fn(state, "x")
     ApplyState.set_member_field.fn(state, 0, "health", "患病")
     assert len(state.members[0]["name"]) == 50 and len(state.members) == 1 and "health" not in state.members[0]
     for _ in range(30):
