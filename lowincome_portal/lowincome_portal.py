@@ -3,6 +3,8 @@
 import reflex as rx
 
 from . import routes
+from .pages.application_new import NewApplicationState, new_application_page
+from .pages.apply import ApplyState, ApplyStatusState, apply_page, apply_status_page
 from .pages.application_import import ApplicationImportState, application_import_page
 from .pages.audit import AuditState, audit_page
 from .pages.home import HomeState, home_page
@@ -24,6 +26,9 @@ from .pages.worklist import WorklistState, worklist_page
 
 app = rx.App()
 app.add_page(login_page, route=routes.LOGIN, title="登录", on_load=LoginState.on_enter)
+# The public channel: residents apply and follow their case without an account.
+app.add_page(apply_page, route=routes.APPLY, title="网上申请", on_load=ApplyState.open_form)
+app.add_page(apply_status_page, route=routes.APPLY_STATUS, title="查询办理进度", on_load=ApplyStatusState.open_status)
 app.add_page(home_page, route=routes.HOME, title="首页", on_load=HomeState.on_enter)
 app.add_page(password_page, route=routes.PASSWORD, title="修改密码", on_load=PasswordState.on_enter)
 app.add_page(users_page, route=routes.USERS, title="账号管理", on_load=UsersState.on_enter)
@@ -35,6 +40,8 @@ app.add_page(registry_import_page, route=routes.REGISTRY_IMPORT, title="批量�
 app.add_page(new_household_page, route=routes.HOUSEHOLD_NEW, title="登记家庭", on_load=NewHouseholdState.on_enter)
 app.add_page(household_page, route=routes.HOUSEHOLD, title="家庭全景", on_load=HouseholdState.on_enter)
 # Intake: an application's own page and its investigation form.
+app.add_page(new_application_page, route=routes.APPLICATION_NEW, title="窗口受理",
+             on_load=NewApplicationState.on_enter)
 app.add_page(application_import_page, route=routes.APPLICATION_IMPORT, title="申请导入",
              on_load=ApplicationImportState.on_enter)
 app.add_page(investigation_page, route=routes.INVESTIGATION, title="入户调查表", on_load=InvestigationState.on_enter)

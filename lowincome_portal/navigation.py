@@ -10,6 +10,7 @@ MENU = (
     ("我的待办", routes.TASKS, "worklist.view"),
     ("家庭档案", routes.HOUSEHOLDS, "households.read"),
     ("救助申请", routes.APPLICATION_LIST, "applications.read"),
+    ("窗口受理", routes.APPLICATION_NEW, "application.create"),
     ("申请导入", routes.APPLICATION_IMPORT, "application.import"),
     ("公示公开", routes.NOTICES, "application.notice"),
     ("批量导入", routes.REGISTRY_IMPORT, "registry.import"),

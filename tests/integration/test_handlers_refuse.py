@@ -115,7 +115,8 @@ def _app_states():
 # Handlers that need no sign-in: they only shape the page or a form the server re-checks.
 PUBLIC = {"login", "logout", "close_form", "toggle_role",
           "set_form_area", "set_form_org", "set_action", "set_entity", "setvar",
-          "set_value", "set_flag", "ask_delete", "open_panel", "open_step"}
+          "set_value", "set_flag", "ask_delete", "open_panel", "open_step",
+          "add_member_row", "remove_member_row", "set_member_field", "pick_village"}
 
 
 def test_every_handler_is_guarded_or_known_public():
