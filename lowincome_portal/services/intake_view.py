@@ -23,8 +23,12 @@ from .means_test import assess_facts
 from .worklist import clock, due_soon_until
 
 DECISION_LABELS = {"approved": "认定", "refused": "不予认定"}
-ACTION_NAMES = {t.action: t.label for track in intake.TRACKS.values() for t in track.transitions}
-ACTION_NAMES.update({"submit": "提交申请"})
+# The same action is called differently on each track ("complete_check").
+ACTION_NAMES = {(code, t.action): t.label for code, track in intake.TRACKS.items() for t in track.transitions}
+SUBMIT_LABEL = "提交申请"
+# Guards that pick one of two ways on (the decision made), not work still missing: a way
+# they close is not offered at all.
+BRANCH_GUARDS = ("approved", "refused")
 
 
 def application_detail(session: Session, *, actor: Actor, application_id: int, today: date) -> dict:
@@ -99,6 +103,8 @@ def _actions(app, actor: Actor, facts: intake.CaseFacts | None) -> list[dict]:
         return []
     out = []
     for t in intake.available(app.track, app.state, actor.roles):
+        if any(intake.GUARDS[g](facts) for g in t.guards if g in BRANCH_GUARDS):
+            continue
         out.append({"action": t.action, "label": t.label, "negative": t.negative,
                     "comment_required": t.comment_required, "blockers": intake.blockers(t, facts),
                     "needs_monitoring_type": "monitoring_type" in t.guards,
@@ -147,6 +153,6 @@ def _events(session: Session, application_id: int, track_code: str) -> list[dict
     rows = session.exec(select(ApplicationEvent).where(ApplicationEvent.application_id == application_id)
                         .order_by(col(ApplicationEvent.id).desc())).all()
     return [{"day": e.on_day.isoformat(), "at": china_text(e.at, "%Y-%m-%d %H:%M"),
-             "action": ACTION_NAMES.get(e.action, e.action),
+             "action": ACTION_NAMES.get((track_code, e.action), SUBMIT_LABEL if e.action == "submit" else e.action),
              "to_state": intake.state_label(track_code, e.to_state), "actor": e.actor_name or "—",
              "comment": e.comment} for e in rows]

@@ -24,7 +24,7 @@ def _flags() -> rx.Component:
     return rx.fragment(
         rx.cond(S.app["staff_relative"] == "1",
                 rx.callout(rx.text("近亲属备案：申请人系民政工作人员或村（社区）干部的近亲属，须重点审核。", S.app["staff_relative_note"]),
-                           icon="shield_alert", color_scheme="red", variant="solid", id="flag-staff-relative",
+                           icon="shield_alert", color_scheme="red", variant="outline", size="3", id="flag-staff-relative",
                            width="100%")),
         rx.cond(S.app["green_channel"] == "1",
                 rx.callout("绿色通道（先行救助）：已先行救助，须在时限内补齐认定程序。", icon="zap",
