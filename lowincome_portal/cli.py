@@ -56,6 +56,13 @@ def _load_areas(args) -> int:
     return 0
 
 
+def _daily(_args) -> int:
+    from .chores import run_once
+
+    print(f"已自动终止到期未续期的认定 {run_once()} 项")
+    return 0
+
+
 def _assess(args) -> int:
     """The means test on a JSON file; see docs/assess.md. Exit 2 on any input error."""
     import json
@@ -118,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply the database migrations").set_defaults(run=_migrate)
     sub.add_parser("seed-demo", help="load the demo county and demo logins").set_defaults(run=_seed_demo)
     sub.add_parser("demo-logins", help="print the demo logins").set_defaults(run=_demo_logins)
+    sub.add_parser("daily", help="end recognitions whose time is up (the backend also does it hourly)"
+                   ).set_defaults(run=_daily)
     load = sub.add_parser("load-areas", help="load areas from a CSV (区划代码,名称,上级代码)")
     load.add_argument("file")
     load.set_defaults(run=_load_areas)

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from . import routes
+from . import chores, routes
 from .pages.application_new import NewApplicationState, new_application_page
 from .pages.apply import ApplyState, ApplyStatusState, apply_page, apply_status_page
 from .pages.application_import import ApplicationImportState, application_import_page
@@ -25,6 +25,7 @@ from .pages.users import UsersState, users_page
 from .pages.worklist import WorklistState, worklist_page
 
 app = rx.App()
+app.register_lifespan_task(chores.run_hourly)
 app.add_page(login_page, route=routes.LOGIN, title="登录", on_load=LoginState.on_enter)
 # The public channel: residents apply and follow their case without an account.
 app.add_page(apply_page, route=routes.APPLY, title="网上申请", on_load=ApplyState.open_form)

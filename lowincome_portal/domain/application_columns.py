@@ -8,13 +8,13 @@ difficulty, consent) may be filled on the applicant's row only; where several ro
 same application fill them they must agree.
 
 The template's example applications and instruction rules are here too. The column record
-and header normalising come from domain/import_columns.py, so both imports read a file
-the same way.
+and the header matching come from domain/import_columns.py (match_headers(header, COLUMNS)),
+so both imports read a file the same way.
 """
 
 from . import registry as codes
 from .import_columns import VALUE_ALIASES as REGISTRY_VALUE_ALIASES
-from .import_columns import HeaderMatch, ImportColumn, normalise_header
+from .import_columns import ImportColumn
 
 APPLICATION = "application"  # once per application (the rows sharing an external number)
 PERSON = "person"            # on every row
@@ -85,41 +85,6 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
     "channel": {"渝快办APP": "渝快办", "渝快办App": "渝快办", "重庆渝快办": "渝快办", "救助通APP": "救助通",
                 "救助通App": "救助通", "其它": "其他"},
 }
-
-
-def _lookup() -> dict[str, str]:
-    names: dict[str, str] = {}
-    for column in COLUMNS:
-        for name in (column.header, *column.aliases):
-            names.setdefault(normalise_header(name), column.key)
-    return names
-
-
-_LOOKUP = _lookup()
-
-
-def match_headers(headers: list[str]) -> HeaderMatch:
-    """Match a file's header row to these columns by name, in any order, exactly as the
-    registry import does (blank headers ignored, a repeated column used at its first place).
-
-    TODO(lead): import_columns.match_headers is bound to the registry's columns; once it takes
-    a `columns` argument (see the report of this change) this becomes a one-line call."""
-    keys: list[str | None] = []
-    match = HeaderMatch(keys=keys)
-    seen: set[str] = set()
-    for raw in headers:
-        name = normalise_header(raw)
-        key = _LOOKUP.get(name) if name else None
-        if name and key is None:
-            match.unknown.append(raw.strip())
-        elif key in seen:
-            match.repeated.append(raw.strip())
-            key = None
-        elif key:
-            seen.add(key)
-        keys.append(key)
-    match.missing = [c.header for c in COLUMNS if c.required and c.key not in seen]
-    return match
 
 
 # --- the template: example applications and the rules of its instructions sheet --------

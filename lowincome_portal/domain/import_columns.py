@@ -11,6 +11,7 @@ a new column is one entry here (and one line where the import uses its value).
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 
 from . import registry as codes
 
@@ -97,6 +98,7 @@ VALUE_ALIASES: dict[str, dict[str, str]] = {
 }
 
 BY_KEY = {c.key: c for c in COLUMNS}
+H = {c.key: c.header for c in COLUMNS}  # field key -> header, for error reports
 HEADERS = tuple(c.header for c in COLUMNS)
 HOUSEHOLD_KEYS = tuple(c.key for c in COLUMNS if c.scope == HOUSEHOLD)
 TEXT_HEADERS = frozenset(c.header for c in COLUMNS if c.text)
@@ -112,10 +114,15 @@ def normalise_header(text: str) -> str:
     return _SPACES.sub("", folded).strip("*").upper()
 
 
-_LOOKUP: dict[str, str] = {}
-for _column in COLUMNS:
-    for _name in (_column.header, *_column.aliases):
-        _LOOKUP.setdefault(normalise_header(_name), _column.key)
+@cache
+def _lookup(columns: tuple[ImportColumn, ...]) -> dict[str, str]:
+    """Normalised header or alias -> field key, built once per column set (the registry's
+    and the application import's); the first column to claim a name keeps it."""
+    names: dict[str, str] = {}
+    for column in columns:
+        for name in (column.header, *column.aliases):
+            names.setdefault(normalise_header(name), column.key)
+    return names
 
 
 @dataclass
@@ -136,11 +143,12 @@ class HeaderMatch:
         return {k: i for i, k in enumerate(self.keys) if k is not None}
 
 
-def match_headers(headers: list[str]) -> HeaderMatch:
-    """Match a file's header row to the columns by name, in any order.
+def match_headers(headers: list[str], columns: tuple[ImportColumn, ...] = COLUMNS) -> HeaderMatch:
+    """Match a file's header row to `columns` (the registry's unless told) by name, in any order.
 
     Blank headers are ignored; a column named twice is used at its first place.
     """
+    lookup = _lookup(columns)
     keys: list[str | None] = []
     match = HeaderMatch(keys=keys)
     seen: set[str] = set()
@@ -149,7 +157,7 @@ def match_headers(headers: list[str]) -> HeaderMatch:
         if not name:
             keys.append(None)
             continue
-        key = _LOOKUP.get(name)
+        key = lookup.get(name)
         if key is None:
             match.unknown.append(raw.strip())
             keys.append(None)
@@ -159,7 +167,7 @@ def match_headers(headers: list[str]) -> HeaderMatch:
         else:
             seen.add(key)
             keys.append(key)
-    match.missing = [c.header for c in COLUMNS if c.required and c.key not in seen]
+    match.missing = [c.header for c in columns if c.required and c.key not in seen]
     return match
 
 

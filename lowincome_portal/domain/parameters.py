@@ -62,5 +62,6 @@ CATALOGUE: dict[str, ParameterSpec] = {
         ParameterSpec("review_lead_days", "复核任务提前提醒", "天", Decimal(30)),
         # The online channel: submissions one client may make per hour.
         ParameterSpec("online_applications_per_hour", "网上申请每客户端每小时限额", "次", Decimal(5)),
+        ParameterSpec("status_lookup_failures_per_hour", "进度查询每客户端每小时失败上限", "次", Decimal(10)),
     )
 }

@@ -11,15 +11,14 @@ as an online application arrives - with one summary audit entry besides each
 application's own.
 
 The file is read, limited and reported on by the registry import's machinery
-(services/spreadsheets.read_rows, registry_import's report, error workbook and limits),
-so both imports refuse and explain a file the same way.
+(registry_import.read_file, finish, template_bytes, error workbook and limits), so both
+imports refuse and explain a file the same way.
 
 Transactions: nothing is written until every row has passed; the caller's unit of work
 commits, and a caller that gets a report with `ok` False rolls back (as the page does).
 """
 
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,32 +40,30 @@ from ..domain.application_columns import (
     MAX_REF_LENGTH,
     MAX_ROWS,
     RULES,
-    TEXT_HEADERS,
     VALUE_ALIASES,
     H,
-    match_headers,
 )
 from ..domain.errors import FormErrors, ValidationError
 from ..domain.permissions import Actor, Scope, can, in_scope, require
-from . import audit, spreadsheets
+from . import audit, intake_submit
 from .households import today_in_china
-from . import intake_submit
 from .registry_import import (
+    ID_CHUNK,
     MAX_UPLOAD_BYTES,  # noqa: F401 - the page checks uploads against the same limit
     Error,
     ImportReport,
-    _finish,
-    _fold,
-    _id_key,
-    _values_without_header,
+    ProgressFn,
     error_report_workbook,  # noqa: F401 - the page downloads failed imports through here
+    finish,
+    fold_name,
+    id_number_key,
+    read_file,
+    template_bytes,
 )
-from .spreadsheets import SpreadsheetCellError
 from .workbook_writer import workbook_bytes
 
 ACTION = "application.import"
 CHANNEL = "import"   # Application.channel of every imported application
-_ID_CHUNK = 2000
 # Progress is reported in percent: reading and checking are quick, while creating each
 # application (tracking number, clock, event, audit) is the slow part.
 _CHECKED_SHARE = 20
@@ -79,8 +76,6 @@ MSG_SECOND_APPLICANT = ("外部申请编号 {ref} 在第 {first} 行已有申请
 MSG_SAME_PERSON = "身份证号 {number} 与第 {first} 行重复，同一人在文件中只能出现一次"
 MSG_OPEN = "申请人身份证号 {number} 已有未办结的申请（受理编号 {tracking_no}，当前环节“{state}”{where}），不能重复申请"
 MSG_RELATION = "与申请人关系“{raw}”不在可选范围内（可选：{allowed}）"
-
-ProgressFn = Callable[[int, int], None]
 
 
 @dataclass
@@ -107,12 +102,7 @@ class ApplicationImportReport(ImportReport):
 
 def template_workbook() -> bytes:
     """The import template: sheet 1 the columns and two example applications, sheet 2 the rules."""
-    notes = [[c.header, "必填" if c.required else "选填", c.note, "、".join(c.choices)] for c in COLUMNS]
-    general = [["", "", "", ""]] + [["填写规则" if i == 0 else "", "", rule, ""] for i, rule in enumerate(RULES)]
-    return workbook_bytes(
-        [("申请人及家庭成员", list(HEADERS), EXAMPLE_ROWS),
-         ("填写说明", ["列名", "是否必填", "填写要求", "可选值"], notes + general)],
-        text_headers=TEXT_HEADERS)
+    return template_bytes("申请人及家庭成员", COLUMNS, EXAMPLE_ROWS, RULES)
 
 
 def created_workbook(created: list[dict]) -> bytes:
@@ -139,23 +129,10 @@ def import_applications(session: Session, *, actor: Actor, filename: str, data: 
     require(actor, ACTION)
     today = today or today_in_china()
     report = ApplicationImportReport(filename=filename)
-    try:
-        header, rows = spreadsheets.read_rows(filename, data, max_bytes=MAX_UPLOAD_BYTES, max_rows=MAX_ROWS)
-    except SpreadsheetCellError as exc:
-        return _finish(report, list(exc.cells))
-    except ValidationError as exc:
-        return _finish(report, [(0, "", exc.message)])
-
-    match = match_headers(header)
-    errors: list[Error] = [(1, name, "缺少必填列") for name in match.missing]
-    errors += [(1, name, f"无法识别的列“{name}”，请使用模板中的列名（见模板的“填写说明”），或删除该列")
-               for name in match.unknown]
-    errors += [(1, name, "列名重复") for name in match.repeated]
-    if match.missing:
-        return _finish(report, errors)
-    errors += _values_without_header(header, rows)
-
-    checker = _Checker(session, actor, today, match.position(), errors)
+    rows, position, errors = read_file(filename, data, COLUMNS, max_rows=MAX_ROWS)
+    if position is None:
+        return finish(report, errors, HEADERS)
+    checker = _Checker(session, actor, today, position, errors)
     applications = checker.read(rows)
     report.rows = checker.row_count
     if progress:
@@ -163,7 +140,7 @@ def import_applications(session: Session, *, actor: Actor, filename: str, data: 
     checked = checker.check(applications)
     checker.check_open(applications)
     if errors:
-        return _finish(report, errors)
+        return finish(report, errors, HEADERS)
     for done, (application, values) in enumerate(zip(applications, checked, strict=True), start=1):
         report.created.append(_create(session, actor, application, values, today))
         if progress:
@@ -236,7 +213,7 @@ class _Checker:
             self.row_count += 1
             name, id_number = cells[position["name"]], cells[position["id_number"]]
             relation = cells[position["relation"]]
-            id_key = _id_key(id_number)
+            id_key = id_number_key(id_number)
             if (id_key, name.strip()) in EXAMPLE_PEOPLE:
                 self.error(line, H["id_number"], "这是模板中的示例行，请删除后再导入", blame=True)
             elif id_key:
@@ -270,7 +247,7 @@ class _Checker:
         known = application.raw.get(key)
         if known is None:
             application.raw[key], application.value_line[key] = raw, line
-        elif _fold(known) != _fold(raw):
+        elif fold_name(known) != fold_name(raw):
             self.error(line, H[key], f"同一申请（外部申请编号 {application.ref}）的{H[key]}应一致："
                                      f"第 {application.value_line[key]} 行为“{known}”，本行为“{raw}”")
 
@@ -366,12 +343,12 @@ class _Checker:
 
     # --- applicants with an application still open ----------------------------------
     def check_open(self, applications: list[_Application]) -> None:
-        lines = {_id_key(a.applicant["id_number"]): a.applicant["line"] for a in applications if a.applicant}
+        lines = {id_number_key(a.applicant["id_number"]): a.applicant["line"] for a in applications if a.applicant}
         wanted = [n for n in lines if len(n) == 18]
-        for start in range(0, len(wanted), _ID_CHUNK):
+        for start in range(0, len(wanted), ID_CHUNK):
             query = (select(Application.applicant_id_number, Application.tracking_no, Application.track,
                             Application.state, Application.area_code)
-                     .where(col(Application.applicant_id_number).in_(wanted[start:start + _ID_CHUNK]))
+                     .where(col(Application.applicant_id_number).in_(wanted[start:start + ID_CHUNK]))
                      .order_by(col(Application.id)))
             for number, tracking_no, track, state, area_code in self.session.exec(query).all():
                 if not intake.is_open(track, state):
@@ -408,14 +385,14 @@ class _Areas:
         for code, name, level in session.exec(select(Area.code, Area.name, Area.level)).all():
             self.names[code], self.levels[code] = name, level
             if level == area_codes.TOWNSHIP:
-                self.townships.setdefault(_fold(name), []).append(code)
+                self.townships.setdefault(fold_name(name), []).append(code)
             elif level == area_codes.VILLAGE:
-                self.villages.setdefault(_fold(name), []).append(code)
+                self.villages.setdefault(fold_name(name), []).append(code)
 
     def resolve(self, township: str, village: str) -> tuple[str | None, tuple[str, str] | None]:
         """(village code, None), or (None, (field key, reason))."""
-        folded = _fold(village)
-        township_codes = self.townships.get(_fold(township), []) if township else None
+        folded = fold_name(village)
+        township_codes = self.townships.get(fold_name(township), []) if township else None
         if township and not township_codes:
             return None, ("township", f"“{township}”不是系统中的乡镇（街道）名称，请核对区划名称")
         if folded.isdigit() and len(folded) == 12:

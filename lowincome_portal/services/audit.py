@@ -41,6 +41,7 @@ ACTION_LABELS = {
     "investigate": "入户调查",
     "post_notice": "张贴公示",
     "resolve": "处理异议",
+    "lookup_failed": "查询失败",
 }
 
 # The kinds of record the trail names, as county staff call them.
@@ -58,6 +59,7 @@ ENTITY_LABELS = {
     "application": "申请",
     "objection": "公示异议",
     "public_notice": "公示公开",
+    "application_lookup": "进度查询",
 }
 
 

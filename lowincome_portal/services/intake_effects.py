@@ -25,7 +25,7 @@ from ..domain import registry as codes
 from ..domain import registry_input as check
 from ..domain.errors import ValidationError
 from ..domain.permissions import Actor, can
-from . import household_records, households
+from . import audit, household_records, households
 from .means_test import assess_facts
 from .parameters import value_on
 
@@ -97,6 +97,20 @@ def review_date(session: Session, tag: str, start: date, income_unstable: bool =
 
 def _open_tag(session: Session, actor: Actor, application: Application, tag: str, today: date, basis: str,
               subtype: str = "", income_unstable: bool = False) -> None:
+    """Open the tag, or - when the household already holds it (a review, 复核) - renew it:
+    the period goes on, linked to this decision, with the next review date."""
+    held = session.exec(select(HouseholdTag).where(
+        HouseholdTag.household_id == application.household_id, HouseholdTag.tag == tag,
+        col(HouseholdTag.end_date).is_(None))).first()
+    if held is not None:
+        old = {"application_id": held.application_id, "review_due_on": held.review_due_on}
+        held.application_id = application.id
+        held.review_due_on = review_date(session, tag, today, income_unstable)
+        session.add(held)
+        audit.record(session, actor=actor, action="update", entity="household_tag", entity_id=held.id, old=old,
+                     new={"application_id": held.application_id, "review_due_on": held.review_due_on},
+                     note=f"复核续期（{application.tracking_no}）")
+        return
     tag_id = household_records.add_tag(
         session, actor=actor, household_id=application.household_id, tag=tag, start_date=today,
         decision_ref=application.tracking_no, basis=basis, subtype=subtype)

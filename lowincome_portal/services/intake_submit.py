@@ -13,7 +13,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..db.tables import Application, ApplicationEvent, Area
+from ..db.tables import Application, ApplicationEvent, Area, AuditEntry
 from ..db.timeutil import utcnow
 from ..domain import application_input, intake
 from ..domain import registry as codes
@@ -28,6 +28,8 @@ from .parameters import value_on
 PREFIX = {intake.ASSISTANCE: "SQ", intake.MONITORING: "JC"}
 MSG_TOO_OFTEN = "提交过于频繁，请稍后再试；如需帮助请到乡镇（街道）便民服务中心办理"
 MSG_NOT_FOUND = "未找到该申请：请核对受理编号和申请人身份证号"
+MSG_LOOKUP_TOO_OFTEN = "查询失败次数过多，请一小时后再试，或携带身份证到乡镇（街道）便民服务中心查询"
+LOOKUP_ENTITY = "application_lookup"
 MSG_VILLAGE_UNKNOWN = "所选村（社区）不存在"
 ONLINE = "online"
 
@@ -137,15 +139,38 @@ def create_imported(session: Session, *, actor: Actor, values: dict, today: date
                             actor=actor, comment=comment)
 
 
-def public_status(session: Session, *, tracking_no: str, id_number: str) -> dict:
+class LookupFailed(ValidationError):
+    """No case matches the tracking number and ID number given (counted per client)."""
+
+    default_message = MSG_NOT_FOUND
+
+
+def note_failed_lookup(session: Session, *, client_key: str) -> None:
+    """Count a failed status lookup for the client (in the audit trail, its own transaction:
+    the lookup that failed changed nothing else)."""
+    if client_key:
+        audit.record(session, actor=None, action="lookup_failed", entity=LOOKUP_ENTITY, entity_id=client_key,
+                     username="online")
+
+
+def public_status(session: Session, *, tracking_no: str, id_number: str, client_key: str = "",
+                  now: datetime | None = None, today: date | None = None) -> dict:
     """What an applicant may see of their case: the steps and dates, nothing about anyone
-    else and no staff comments. The same message for a wrong number and a wrong ID, so the
-    page cannot be used to probe who applied."""
+    else and no staff comments. The same message (LookupFailed) for a wrong number and a
+    wrong ID, so the page cannot be used to probe who applied; a client that fails
+    `status_lookup_failures_per_hour` times is told to wait, so the six random digits of a
+    tracking number cannot be tried one after another against a known ID number."""
+    if client_key:
+        since = (now or utcnow()) - timedelta(hours=1)
+        failures = session.exec(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.entity == LOOKUP_ENTITY, AuditEntry.entity_id == client_key, AuditEntry.at >= since)).one()
+        if failures >= int(value_on(session, "status_lookup_failures_per_hour", today or date.today())):
+            raise ValidationError(MSG_LOOKUP_TOO_OFTEN)
     number = (tracking_no or "").strip().upper()
     person = (id_number or "").strip().upper()
     row = session.exec(select(Application).where(Application.tracking_no == number)).first()
     if row is None or not person or row.applicant_id_number != person:
-        raise ValidationError(MSG_NOT_FOUND)
+        raise LookupFailed()
     events = session.exec(select(ApplicationEvent).where(ApplicationEvent.application_id == row.id)
                           .order_by(col(ApplicationEvent.id))).all()
     result = {

@@ -19,7 +19,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
@@ -37,8 +37,9 @@ from ..domain.import_columns import (
     COLUMNS,
     HEADERS,
     HOUSEHOLD_KEYS,
-    TEXT_HEADERS,
     VALUE_ALIASES,
+    H,
+    ImportColumn,
     column_for_message,
     match_headers,
 )
@@ -50,7 +51,7 @@ from .workbook_writer import workbook_bytes
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 # Enough to show what is wrong with a file; past this the report says how many more.
 MAX_REPORTED_ERRORS = 1000
-_ID_CHUNK = 2000          # ID numbers per IN (...) query; far below SQLite's variable limit
+ID_CHUNK = 2000           # ID numbers per IN (...) query; far below SQLite's variable limit
 _INSERT_CHUNK = 5000      # rows per executemany, so progress moves during the insert
 _PROGRESS_EVERY = 2000    # rows between progress calls while checking
 
@@ -58,12 +59,10 @@ ProgressFn = Callable[[int, int], None]
 
 Error = tuple[int, str, str]  # (row as the user sees it; 1 = header, 0 = the whole file; column; reason)
 
-_COLUMN_ORDER = {h: i for i, h in enumerate(HEADERS)}
 _MEMBER_HEADERS = tuple(c.header for c in COLUMNS if c.key in (
     "id_number", "name", "relation", "sex", "birth_date", "labour_capacity", "health",
     "disability_type", "disability_grade", "employment", "schooling", "medical_insurance"))
 _NOT_IN_SCHOOL = ("", "dropped_out")
-H = {c.key: c.header for c in COLUMNS}  # field key -> header, for error reports
 
 
 @dataclass
@@ -112,25 +111,34 @@ _EXAMPLE_ROWS = [
 EXAMPLE_PEOPLE = frozenset((r[8], r[7]) for r in _EXAMPLE_ROWS)
 
 
+_RULES = (
+    "第一行是列名，请勿修改或在上方插入标题行；列的顺序可以调整，选填列可以删除。",
+    "每行一名家庭成员；同一家庭的各行填写相同的户主身份证号。",
+    "乡镇、村、住址、电话、开户银行、银行账号是家庭信息，可只在一行填写；多行填写时必须一致。",
+    "身份证号、银行账号、电话等列请保持“文本”格式，否则 Excel 会把长号码改成科学计数法并丢失末尾数字。",
+    "导入时全部行一起检查：只要有一处错误，整个文件都不导入，系统会列出每处错误的行号、列名和原因。",
+    "已在系统中登记（在册）的人员不能再次导入；每个文件不超过 20 MB，可保存为 .xlsx 或 .csv。",
+    "第一张表中的示例家庭（张大山户）仅供参考，导入前请删除。",
+)
+
+
 def template_workbook() -> bytes:
     """The import template: sheet 1 the columns and one example household, sheet 2 the rules."""
     assert [c.header for c in COLUMNS] == list(HEADERS) and len(_EXAMPLE_ROWS[0]) == len(COLUMNS)
-    notes = [[c.header, "必填" if c.required else "选填", c.note, "、".join(c.choices)] for c in COLUMNS]
-    general = [
-        ["", "", "", ""],
-        ["填写规则", "", "第一行是列名，请勿修改或在上方插入标题行；列的顺序可以调整，选填列可以删除。", ""],
-        ["", "", "每行一名家庭成员；同一家庭的各行填写相同的户主身份证号。", ""],
-        ["", "", "乡镇、村、住址、电话、开户银行、银行账号是家庭信息，可只在一行填写；多行填写时必须一致。", ""],
-        ["", "", "身份证号、银行账号、电话等列请保持“文本”格式，"
-                 "否则 Excel 会把长号码改成科学计数法并丢失末尾数字。", ""],
-        ["", "", "导入时全部行一起检查：只要有一处错误，整个文件都不导入，系统会列出每处错误的行号、列名和原因。", ""],
-        ["", "", "已在系统中登记（在册）的人员不能再次导入；每个文件不超过 20 MB，可保存为 .xlsx 或 .csv。", ""],
-        ["", "", "第一张表中的示例家庭（张大山户）仅供参考，导入前请删除。", ""],
-    ]
+    return template_bytes("家庭成员", COLUMNS, _EXAMPLE_ROWS, _RULES)
+
+
+def template_bytes(sheet: str, columns: tuple[ImportColumn, ...], example_rows: list[list[str]],
+                   rules: tuple[str, ...]) -> bytes:
+    """An import's template, the same layout for every import: sheet 1 (`sheet`) the headers of
+    `columns` over the example rows, sheet 2 (填写说明) each column's rule, then the general `rules`.
+    Long-number columns are text cells, so Excel keeps every digit."""
+    notes = [[c.header, "必填" if c.required else "选填", c.note, "、".join(c.choices)] for c in columns]
+    general = [["", "", "", ""]] + [["填写规则" if i == 0 else "", "", rule, ""] for i, rule in enumerate(rules)]
     return workbook_bytes(
-        [("家庭成员", list(HEADERS), _EXAMPLE_ROWS),
+        [(sheet, [c.header for c in columns], example_rows),
          ("填写说明", ["列名", "是否必填", "填写要求", "可选值"], notes + general)],
-        text_headers=TEXT_HEADERS)
+        text_headers=frozenset(c.header for c in columns if c.text))
 
 
 def error_report_workbook(errors: list[Error]) -> bytes:
@@ -153,41 +161,63 @@ def import_registry(session: Session, actor: Actor, filename: str, data: bytes,
     require(actor, "registry.import")
     today = today or date.today()
     report = ImportReport(filename=filename)
-    errors: list[Error] = []
-    try:
-        header, rows = spreadsheets.read_rows(filename, data, max_bytes=MAX_UPLOAD_BYTES)
-    except SpreadsheetCellError as exc:
-        return _finish(report, list(exc.cells))
-    except ValidationError as exc:
-        return _finish(report, [(0, "", exc.message)])
-
-    match = match_headers(header)
-    errors += [(1, name, "缺少必填列") for name in match.missing]
-    errors += [(1, name, f"无法识别的列“{name}”，请使用模板中的列名（见模板的“填写说明”），或删除该列")
-               for name in match.unknown]
-    errors += [(1, name, "列名重复") for name in match.repeated]
-    if match.missing:
-        return _finish(report, errors)
-    errors += _values_without_header(header, rows)
-
-    checker = _Checker(session, actor, today, match.position(), errors, progress, len(rows))
+    rows, position, errors = read_file(filename, data, COLUMNS)
+    if position is None:
+        return finish(report, errors)
+    checker = _Checker(session, actor, today, position, errors, progress, len(rows))
     households = checker.check_rows(rows)
     checker.check_households(households)
     checker.check_registered()
     if errors:
-        return _finish(report, errors)
+        return finish(report, errors)
     return _write(session, actor, report, households, checker)
 
 
-def _values_without_header(header: list[str], rows: list[list[str]]) -> list[Error]:
+# --- what every import shares: reading the file, the report, comparing names --------
+
+def read_file(filename: str, data: bytes, columns: tuple[ImportColumn, ...],
+              max_rows: int = spreadsheets.DEFAULT_MAX_ROWS,
+              ) -> tuple[list[list[str]], dict[str, int] | None, list[Error]]:
+    """An upload read for an import of `columns`: (data rows, field key -> index in a row, errors).
+
+    The position is None when the rows cannot be checked - the file is unreadable or a
+    required column is missing - and the errors say why. Otherwise the errors are the header
+    row's (unknown or repeated columns, values under a blank header) and the import goes on
+    to check the rows, so the user gets every error of the file in one round.
+    """
+    try:
+        header, rows = spreadsheets.read_rows(filename, data, max_bytes=MAX_UPLOAD_BYTES, max_rows=max_rows)
+    except SpreadsheetCellError as exc:
+        return [], None, list(exc.cells)
+    except ValidationError as exc:
+        return [], None, [(0, "", exc.message)]
+    match = match_headers(header, columns)
+    errors: list[Error] = [(1, name, "缺少必填列") for name in match.missing]
+    errors += [(1, name, f"无法识别的列“{name}”，请使用模板中的列名（见模板的“填写说明”），或删除该列")
+               for name in match.unknown]
+    errors += [(1, name, "列名重复") for name in match.repeated]
+    if match.missing:
+        return rows, None, errors
+    return rows, match.position(), errors + values_without_header(header, rows)
+
+
+def values_without_header(header: list[str], rows: list[list[str]]) -> list[Error]:
     """Values in a column whose header cell is blank would be silently lost: report them."""
     blank = [i for i, name in enumerate(header) if not name.strip()]
     return [(offset + 2, f"第 {xl_col_to_name(i)} 列", "该列没有列名，无法识别；请补上列名或删除该列的内容")
             for i in blank for offset, cells in enumerate(rows) if cells[i]]
 
 
-def _finish(report: ImportReport, errors: list[Error]) -> ImportReport:
-    errors.sort(key=lambda e: (e[0], _COLUMN_ORDER.get(e[1], len(_COLUMN_ORDER))))
+@cache
+def _column_order(headers: tuple[str, ...]) -> dict[str, int]:
+    return {h: i for i, h in enumerate(headers)}
+
+
+def finish(report: ImportReport, errors: list[Error], headers: tuple[str, ...] = HEADERS) -> ImportReport:
+    """The report of a failed import: errors by row, within a row in the order of `headers`
+    (the importing file's template columns; other columns last), capped at MAX_REPORTED_ERRORS."""
+    order = _column_order(headers)
+    errors.sort(key=lambda e: (e[0], order.get(e[1], len(order))))
     report.error_count = len(errors)
     if len(errors) > MAX_REPORTED_ERRORS:
         hidden = len(errors) - MAX_REPORTED_ERRORS
@@ -197,12 +227,13 @@ def _finish(report: ImportReport, errors: list[Error]) -> ImportReport:
 
 
 @lru_cache(maxsize=4096)
-def _fold(name: str) -> str:
-    """An area name as compared: full-width folded, no spaces."""
+def fold_name(name: str) -> str:
+    """An area name (or any short text) as compared: full-width folded, no spaces."""
     return "".join(unicodedata.normalize("NFKC", name).split())
 
 
-def _id_key(raw: str) -> str:
+def id_number_key(raw: str) -> str:
+    """An ID number as compared and looked up: no spaces, a lower-case x made X."""
     return raw.replace(" ", "").upper()
 
 
@@ -251,7 +282,7 @@ class _Checker:
             if not any(cells):
                 continue
             values = {k: cells[position[k]] for k in member_keys}
-            id_key = _id_key(values.get("id_number", ""))
+            id_key = id_number_key(values.get("id_number", ""))
             if (id_key, values.get("name", "").strip()) in EXAMPLE_PEOPLE:
                 errors.append((line, H["id_number"], "这是模板中的示例行，请删除后再导入"))
             if id_key:
@@ -281,7 +312,7 @@ class _Checker:
             else:
                 member["in_school"] = member["schooling"] not in _NOT_IN_SCHOOL
 
-            head_id = _id_key(cells[head_at])
+            head_id = id_number_key(cells[head_at])
             if not head_id:
                 errors.append((line, H["head_id_number"], "户主身份证号不能为空"))
                 continue
@@ -318,7 +349,7 @@ class _Checker:
             elif key == "bank_account":
                 value = registry_input.bank_account(raw, label)
             elif key in ("township", "village"):
-                value = _fold(registry_input.text(raw, label, max_length=64))
+                value = fold_name(registry_input.text(raw, label, max_length=64))
             else:
                 value = registry_input.text(raw, label, max_length=200 if key == "address" else 60)
         except ValidationError as exc:
@@ -366,9 +397,9 @@ class _Checker:
         self.villages: dict[tuple[str, str], str] = {}
         for code, name, level in rows:
             if level == area_codes.TOWNSHIP:
-                self.townships.setdefault(_fold(name), []).append(code)
+                self.townships.setdefault(fold_name(name), []).append(code)
             elif level == area_codes.VILLAGE:
-                self.villages[(code[:9] + "000", _fold(name))] = code
+                self.villages[(code[:9] + "000", fold_name(name))] = code
 
     def _resolve(self, township: str, village: str) -> tuple[str | None, Error | None]:
         candidates = self.townships.get(township, [])
@@ -390,8 +421,8 @@ class _Checker:
     def check_registered(self) -> None:
         wanted = [i for i in self.id_lines if len(i) == 18]
         found: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(wanted), _ID_CHUNK):
-            chunk = wanted[start:start + _ID_CHUNK]
+        for start in range(0, len(wanted), ID_CHUNK):
+            chunk = wanted[start:start + ID_CHUNK]
             query = (select(Member.id_number, Household.area_code, Household.head_name)
                      .join(Household, Household.id == Member.household_id)
                      .where(Member.active, Member.id_number.in_(chunk)))

@@ -10,6 +10,7 @@ from sqlmodel import Session, func, select
 
 from lowincome_portal.db.tables import (
     Application,
+    Household,
     ApplicationEvent,
     AuditEntry,
     HouseholdTag,
@@ -312,3 +313,45 @@ def test_a_monitoring_lead_not_included_records_the_reasons(engine, actor_of):
     with Session(engine) as s:
         app = s.get(Application, lead)
     assert (app.state, app.decision, app.decision_reasons) == ("not_included", "refused", "收入高于监测线")
+
+
+def test_status_lookups_that_keep_failing_are_stopped(engine):
+    number = submit(engine)
+    for _ in range(10):
+        with pytest.raises(intake_submit.LookupFailed):
+            with Session(engine) as s:
+                intake_submit.public_status(s, tracking_no="SQ20260101-000000", id_number=APPLICANT, client_key="ip1")
+        with unit_of_work(engine) as s:
+            intake_submit.note_failed_lookup(s, client_key="ip1")
+    with Session(engine) as s:
+        with pytest.raises(ValidationError, match="失败次数过多"):
+            intake_submit.public_status(s, tracking_no=number, id_number=APPLICANT, client_key="ip1")
+        assert intake_submit.public_status(s, tracking_no=number, id_number=APPLICANT, client_key="ip2")
+
+
+def test_rigid_hardship_lapses_after_twelve_months_unless_renewed(engine, actor_of):
+    from lowincome_portal.services import reviews
+
+    number = submit(engine)
+    # 2 people, 17,000 a year: 708 a month each, above 低保 (630), under 边缘 (1.5 x 630); with
+    # 20,000 of medical spending (over 70% of income) also 刚性支出困难: the refusal moves it to both.
+    app = walk_to_county_review(engine, actor_of, number, income="17000")
+    with unit_of_work(engine) as s:
+        records.record_economic_status(s, actor=actor_of("xinmin"), household_id=app.household_id,
+                                       recorded_on=START + timedelta(days=13), source="visit",
+                                       values={"transfer_income": "17000", "medical_expense": "20000"})
+    step(engine, actor_of("minzheng"), app.id, "refuse", START + timedelta(days=14), comment="不符合低保")
+    with Session(engine) as s:
+        rigid = s.exec(select(HouseholdTag).where(HouseholdTag.household_id == app.household_id,
+                                                  HouseholdTag.tag == "rigid_hardship")).one()
+    lapse = START + timedelta(days=14) + relativedelta(months=12)
+    assert rigid.review_due_on == lapse
+    with unit_of_work(engine) as s:
+        assert reviews.end_lapsed_recognitions(s, today=lapse - timedelta(days=1)) == 0
+    with unit_of_work(engine) as s:
+        assert reviews.end_lapsed_recognitions(s, today=lapse) == 1
+    with unit_of_work(engine) as s:
+        assert reviews.end_lapsed_recognitions(s, today=lapse + timedelta(days=5)) == 0
+    with Session(engine) as s:
+        rigid = s.get(HouseholdTag, rigid.id)
+        assert rigid.end_date == lapse and "rigid_hardship" not in s.get(Household, app.household_id).current_tags

@@ -12,6 +12,7 @@ from ...db.uow import unit_of_work
 from ...domain.errors import PortalError
 from ...services import intake_submit
 from ...state.base import MSG_UNEXPECTED
+from .form import client_key_of
 from .frame import public_frame, public_messages
 
 log = logging.getLogger(__name__)
@@ -46,9 +47,16 @@ class ApplyStatusState(rx.State):
         if form_data.get("tracking_no"):  # the input's own text, even if its last change is still in flight
             self.tracking_no = str(form_data["tracking_no"]).strip()[:MAX_TRACKING_NO]
         self.status, self.steps, self.error = {}, [], ""
+        client_key = client_key_of(self.router.session.client_ip)
         try:
             with unit_of_work() as session:
-                found = intake_submit.public_status(session, tracking_no=self.tracking_no, id_number=id_number)
+                found = intake_submit.public_status(session, tracking_no=self.tracking_no, id_number=id_number,
+                                                    client_key=client_key)
+        except intake_submit.LookupFailed as exc:
+            with unit_of_work() as session:
+                intake_submit.note_failed_lookup(session, client_key=client_key)
+            self.error = exc.message
+            return
         except PortalError as exc:
             self.error = exc.message
             return
