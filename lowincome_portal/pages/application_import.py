@@ -2,13 +2,9 @@
 other channels, from their exports. Template download, upload, a background import with a
 progress bar, then either the new tracking numbers or the row-by-row error report
 (nothing saved). The registry import page (pages/registry_import.py) is the model: its
-progress holder and error row are reused, and element ids mirror its ids with an
-"app-import-" prefix."""
+upload handling, background run, progress holder, upload box and error list are reused,
+and element ids mirror its ids with an "app-import-" prefix."""
 
-import asyncio
-import tempfile
-import uuid
-from pathlib import Path
 from typing import TypedDict
 
 import reflex as rx
@@ -16,10 +12,18 @@ import reflex as rx
 from .. import routes
 from ..components.shell import shell
 from ..db.uow import unit_of_work
-from ..domain.errors import ValidationError
 from ..services import application_import
 from ..state.base import SessionState, protected, protected_background
-from .registry_import import SHOWN_ERRORS, ErrorRow, _Progress
+from .registry_import import (
+    ErrorRow,
+    Progress,
+    error_list,
+    error_rows,
+    import_in_background,
+    receive_upload,
+    table,
+    upload_box,
+)
 
 ACTION = application_import.ACTION
 UPLOAD_ID = "app-import-upload"
@@ -35,7 +39,7 @@ class CreatedRow(TypedDict):
     url: str
 
 
-def _run(actor, filename: str, data: bytes, progress: _Progress):
+def _run(actor, filename: str, data: bytes, progress: Progress):
     """The import in one transaction; rolled back whole when the file has any error."""
     with unit_of_work() as session:
         report = application_import.import_applications(session, actor=actor, filename=filename, data=data,
@@ -43,18 +47,6 @@ def _run(actor, filename: str, data: bytes, progress: _Progress):
         if not report.ok:
             session.rollback()
     return report
-
-
-def _keep_upload(name: str, data: bytes) -> str:
-    """The upload on disk between the upload handler and the background task, never in the state.
-
-    TODO(lead): the same few lines as RegistryImportState.upload; see the report for the
-    shared helper both pages should call."""
-    folder = Path(tempfile.gettempdir()) / "lowincome-portal-uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{Path(name).suffix.lower()[:6]}"
-    path.write_bytes(data)
-    return str(path)
 
 
 class ApplicationImportState(SessionState):
@@ -105,16 +97,7 @@ class ApplicationImportState(SessionState):
     @rx.event
     @protected(ACTION)
     async def upload(self, actor, files: list[rx.UploadFile]):
-        if self.running:
-            raise ValidationError("上一份文件还在导入，请稍候")
-        if not files:
-            raise ValidationError("请先选择要导入的 Excel 或 CSV 文件")
-        file = files[0]
-        data = await file.read()
-        if len(data) > application_import.MAX_UPLOAD_BYTES:
-            raise ValidationError("文件超过 20 MB，请分成几个文件导入")
-        name = Path(file.name or "upload").name  # never trust a client path
-        self._upload_path, self._upload_name = _keep_upload(name, data), name
+        self._upload_path, self._upload_name = await receive_upload(files, self.running)
         self._clear()
         self.running = True
         return ApplicationImportState.run_import
@@ -122,22 +105,7 @@ class ApplicationImportState(SessionState):
     @rx.event(background=True)
     @protected_background(ACTION)
     async def run_import(self, actor):
-        async with self:
-            path, name = Path(self._upload_path), self._upload_name
-        progress = _Progress()
-        try:
-            data = path.read_bytes() if path.is_file() else b""
-            task = asyncio.create_task(asyncio.to_thread(_run, actor, name, data, progress))
-            while not task.done():
-                await asyncio.sleep(0.4)
-                async with self:
-                    self.progress = progress.percent()
-            report = task.result()
-        finally:
-            path.unlink(missing_ok=True)
-            async with self:
-                self.running = False
-                self._upload_path = ""
+        name, report = await import_in_background(self, _run, actor)
         async with self:
             self.progress = 100
             if report.ok:
@@ -146,8 +114,7 @@ class ApplicationImportState(SessionState):
                 self.result = "文件有错误，未导入任何申请。请按下表修改后重新导入。"
                 self._all_errors = list(report.errors)
                 self.error_count = report.error_count
-                self.errors = [ErrorRow(row=str(r) if r else "整个文件", column=c or "—", reason=m)
-                               for r, c, m in report.errors[:SHOWN_ERRORS]]
+                self.errors = error_rows(report.errors)
 
     def _show_created(self, name: str, report) -> None:
         self.result = (f"导入成功：{report.applications} 份申请（申请人及家庭成员共 {report.rows} 人），"
@@ -170,33 +137,10 @@ def _steps() -> rx.Component:
                   on_click=S.download_template, id="app-import-template-button"),
         rx.text("2. 选择填好的 Excel（.xlsx）或 CSV 文件（不超过 20 MB），点“开始导入”。文件中只要有一处错误，"
                 "整份文件都不会导入；导入的申请为“待受理”，由乡镇（街道）受理。", size="2"),
-        rx.upload(
-            rx.vstack(
-                rx.icon("upload", size=28, color="var(--gray-9)"),
-                rx.text("把文件拖到这里，或点击选择文件", size="2"),
-                rx.foreach(rx.selected_files(UPLOAD_ID),
-                           lambda f: rx.text(f, weight="bold", id="app-import-selected-file")),
-                align="center",
-            ),
-            id=UPLOAD_ID,
-            max_files=1,
-            accept={"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": [".xlsx"],
-                    "text/csv": [".csv"]},
-            border="1px dashed var(--gray-7)",
-            padding="1.5em",
-            width="32em",
-        ),
+        upload_box(UPLOAD_ID, "app-import-selected-file"),
         rx.button("开始导入", id="app-import-button", loading=S.running, disabled=S.running,
                   on_click=S.upload(rx.upload_files(upload_id=UPLOAD_ID))),
         spacing="3",
-    )
-
-
-def _table(headers: list[str], rows, cells, table_id: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h) for h in headers])),
-        rx.table.body(rx.foreach(rows, lambda r: rx.table.row(*[rx.table.cell(c) for c in cells(r)]))),
-        variant="surface", size="1", width="100%", id=table_id,
     )
 
 
@@ -209,25 +153,10 @@ def _created() -> rx.Component:
                       on_click=S.download_created, id="app-import-created-button"),
             align="center", spacing="3",
         ),
-        _table(["受理编号", "外部申请编号", "申请渠道", "申请人", "家庭成员"], S.created,
+        table(["受理编号", "外部申请编号", "申请渠道", "申请人", "家庭成员"], S.created,
                lambda c: [rx.link(c["tracking_no"], href=c["url"]), c["external_ref"], c["channel"],
                           c["applicant_name"], c["members"]],
                "app-import-created"),
-        width="100%",
-    )
-
-
-def _errors() -> rx.Component:
-    S = ApplicationImportState
-    return rx.vstack(
-        rx.hstack(
-            rx.text("共 ", S.error_count, " 处错误", color_scheme="red", id="app-import-error-count"),
-            rx.button(rx.icon("download", size=16), "下载错误报告", variant="outline",
-                      on_click=S.download_errors, id="app-import-error-report-button"),
-            align="center", spacing="3",
-        ),
-        _table(["行号", "列", "错误原因"], S.errors, lambda e: [e["row"], e["column"], e["reason"]],
-               "app-import-errors"),
         width="100%",
     )
 
@@ -239,7 +168,8 @@ def _outcome() -> rx.Component:
                                      rx.progress(value=S.progress, width="32em", id="app-import-progress"))),
         rx.cond(S.result != "", rx.text(S.result, weight="bold", id="app-import-result")),
         rx.cond(S.created_count > 0, _created()),
-        rx.cond(S.error_count > 0, _errors()),
+        rx.cond(S.error_count > 0, error_list(S, "app-import-error-count", "app-import-error-report-button",
+                                              "app-import-errors")),
         width="100%",
         spacing="3",
     )

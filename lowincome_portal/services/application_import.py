@@ -49,7 +49,6 @@ from . import audit, intake_submit
 from .households import today_in_china
 from .registry_import import (
     ID_CHUNK,
-    MAX_UPLOAD_BYTES,  # noqa: F401 - the page checks uploads against the same limit
     Error,
     ImportReport,
     ProgressFn,

@@ -52,10 +52,23 @@ def _households_without_economic_status(session: Session, actor: Actor) -> Secti
     return {"title": "尚未录入家庭经济状况的家庭", "items": items, "href": routes.HOUSEHOLDS, "count": total}
 
 
+def _my_work(session: Session, actor: Actor) -> Section:
+    """The first cases of 我的待办: overdue and due-soon first (the list is sorted by due date)."""
+    from .households import today_in_china
+    from .worklist import my_work
+
+    work = my_work(session, actor=actor, today=today_in_china(), limit=SHOWN)
+    items = [f"{w['mark_text'] or w['due_on']} {w['text']}：{w['name']}（{w['place']}）" for w in work.items]
+    if work.total > SHOWN:
+        items.append(f"等共 {work.total} 项（超期 {work.overdue} 项，即将到期 {work.due_soon} 项）")
+    return {"title": "我的待办", "items": items, "href": routes.TASKS, "count": work.total}
+
+
 # (action that must be allowed, provider). Later capabilities add their own rows here.
 PROVIDERS: list[tuple[str, Callable[[Session, Actor], Section]]] = [
     ("user.manage", _locked_accounts),
     ("user.manage", _accounts_awaiting_first_login),
+    ("worklist.view", _my_work),
     ("registry.edit", _households_without_economic_status),
 ]
 

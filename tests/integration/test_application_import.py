@@ -326,12 +326,12 @@ def test_page_downloads_for_township_staff_and_refuses_village_staff(engine):
 
 def test_page_run_rolls_back_a_bad_file(engine, actor_of):
     from lowincome_portal.pages.application_import import _run
-    from lowincome_portal.pages.registry_import import _Progress
+    from lowincome_portal.pages.registry_import import Progress
 
     before = counts(engine)
     rows = good_rows()
     rows[0] = row(consent="否")
-    progress = _Progress()
+    progress = Progress()
     report = _run(actor_of("xinmin"), "a.csv", csv_bytes(rows), progress)
     assert [e[:2] for e in report.errors] == [(2, "已授权核查")]
     assert counts(engine) == before
