@@ -138,10 +138,7 @@ class InvestigationState(SessionState):
         self.result, self.findings, self.editable, self.read_only_reason = "", "", False, ""
         if actor is None:
             return redirect
-        try:
-            self._application_id = int(self._route_arg("application_id") or "0")
-        except ValueError:
-            self._application_id = 0
+        self._application_id = self._route_id("application_id")
         try:
             self._load(actor)
         except PortalError as exc:

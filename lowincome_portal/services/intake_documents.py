@@ -144,7 +144,7 @@ def notice_pdf(notice: dict, *, income_band_width: Decimal | int = DEFAULT_INCOM
         paragraph(f"公示期：{chinese_date(posted_on)}至{chinese_date(ends_on)}。"),
         paragraph("公示期间，任何单位和个人对公示对象有异议的，可通过以下方式反映，"
                   "我们将及时核实处理，并对反映人的信息严格保密："),
-        paragraph(f"（一）当面反映：到{issued_by}或{_committee(notice['village'])}当面提出；", "item"),
+        paragraph(f"（一）当面反映：到{issued_by}或{committee_name(notice['village'])}当面提出；", "item"),
         paragraph(f"（二）电话反映：{contact}；", "item"),
         paragraph(f"（三）书面反映：写明异议对象、事项和理由并署名，送交或邮寄至{issued_by}。", "item"),
         paragraph(PRIVACY.format(kind="公示", income="，家庭收入仅以区间显示"), "note"),
@@ -309,7 +309,7 @@ def _refuse_private_phone(contact: str, rows: list[dict]) -> None:
                 raise ValidationError("异议受理电话不能使用申请人或其家庭成员的电话号码，请填写乡镇（村）办公电话")
 
 
-def _committee(village: str) -> str:
+def committee_name(village: str) -> str:
     """凤凰村 -> 凤凰村民委员会; 桂溪社区 -> 桂溪社区居民委员会."""
     if village.endswith("村"):
         return f"{village}民委员会"

@@ -27,7 +27,7 @@ from ..domain.registry import MONITORING_TYPES, TAG_LABELS
 from . import audit
 from .areas import area_names
 from .intake import load
-from .intake_documents import disclosure_pdf, notice_pdf, refusal_notice_pdf
+from .intake_documents import committee_name, disclosure_pdf, notice_pdf, refusal_notice_pdf
 from .means_test import assess_facts
 from .parameters import MissingParameter
 
@@ -52,19 +52,10 @@ def _places(session: Session, village_code: str) -> dict[str, str]:
             "village": names.get(village_code, "")}
 
 
-def _village_committee(village: str) -> str:
-    """凤凰村 -> 凤凰村民委员会; 团结社区 -> 团结社区居民委员会."""
-    if village.endswith("村"):
-        return f"{village}民委员会"
-    if village.endswith("社区"):
-        return f"{village}居民委员会"
-    return f"{village}村民委员会"
-
-
 def _issuer(places: dict[str, str], track: str, paper: str) -> str:
     if paper == "notice":
         return (f"{places['township']}人民政府" if track == intake.ASSISTANCE
-                else _village_committee(places["village"]))
+                else committee_name(places["village"]))
     return f"{places['county']}{_DEPARTMENT[track]}"
 
 

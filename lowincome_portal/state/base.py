@@ -72,6 +72,14 @@ class SessionState(rx.State):
                 return unquote(value)
         return ""
 
+    def _route_id(self, name: str) -> int:
+        """A record id from the dynamic route (0 when missing or not a number: the service then
+        says the record does not exist)."""
+        try:
+            return int(self._route_arg(name) or "0")
+        except ValueError:
+            return 0
+
     def _show_user(self, actor: Actor) -> None:
         with unit_of_work() as session:
             place = (area_service.area_path(session, actor.area_code)

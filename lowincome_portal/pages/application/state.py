@@ -45,10 +45,7 @@ class ApplicationState(SessionState):
         self.panel = ""
         if actor is None:
             return redirect
-        try:
-            self._application_id = int(self._route_arg("application_id") or "0")
-        except ValueError:
-            self._application_id = 0
+        self._application_id = self._route_id("application_id")
         try:
             self._reload(actor)
         except PortalError as exc:

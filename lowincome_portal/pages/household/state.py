@@ -54,10 +54,7 @@ class HouseholdState(SessionState):
         self.assessment_reasons, self.assessment_policy = [], []
         if actor is None:
             return redirect
-        try:
-            self._household_id = int(self._route_arg("household_id") or "0")
-        except ValueError:
-            self._household_id = 0
+        self._household_id = self._route_id("household_id")
         try:
             self._reload(actor)
         except PortalError as exc:
