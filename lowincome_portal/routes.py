@@ -26,6 +26,11 @@ INVESTIGATION = "/applications/[application_id]/investigation"
 APPLICATION_IMPORT = "/applications/import"
 NOTICES = "/notices"
 
+# The monthly joint meeting.
+MEETINGS = "/meetings"
+MEETING_NEW = "/meetings/new"
+MEETING = "/meetings/[meeting_id]"
+
 
 def resource_list(name: str) -> str:
     return f"/r/{name}"
@@ -49,6 +54,10 @@ def household(household_id) -> str:
 
 def application(application_id) -> str:
     return f"/applications/{application_id}"
+
+
+def meeting(meeting_id) -> str:
+    return f"/meetings/{meeting_id}"
 
 
 def investigation(application_id) -> str:

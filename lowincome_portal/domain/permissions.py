@@ -55,6 +55,13 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "application.notice": CASEWORKERS,
     "worklist.view": CASEWORKERS,
     "intake.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
+    # the monthly joint meeting (困难群众联席会议): township staff (civil affairs leads) run their
+    # township's, county civil affairs the county's; agriculture and the county see them all
+    "meeting.view": CASEWORKERS + (LEADER,),
+    "meeting.manage": (TOWNSHIP_STAFF, COUNTY_CIVIL),
+    "meeting.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
+    "action_item.update": (TOWNSHIP_STAFF, COUNTY_CIVIL, COUNTY_AGRI),
+    "hard_case.raise": CASEWORKERS,
     # county summaries
     "summary.view": COUNTY_OFFICERS + (LEADER,),
 }

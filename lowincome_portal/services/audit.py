@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "post_notice": "张贴公示",
     "resolve": "处理异议",
     "lookup_failed": "查询失败",
+    "approve": "审定",
 }
 
 # The kinds of record the trail names, as county staff call them.
@@ -60,6 +61,10 @@ ENTITY_LABELS = {
     "objection": "公示异议",
     "public_notice": "公示公开",
     "application_lookup": "进度查询",
+    "meeting": "联席会议",
+    "agenda_item": "会议议题",
+    "action_item": "会议督办事项",
+    "hard_case": "疑难个案",
 }
 
 

@@ -4,11 +4,17 @@ from .accounts import User, UserRole, UserSession
 from .areas import Area, Organisation
 from .audit import AuditEntry
 from .intake import Application, ApplicationEvent, Objection, PublicNotice
+from .meetings import ActionItem, AgendaItem, HardCase, Meeting, MeetingAttendee
 from .parameters import PolicyParameter
 from .registry import EconomicStatus, Household, HouseholdTag, Member, Visit
 from .stations import ServiceStation
 
 __all__ = [
+    "ActionItem",
+    "AgendaItem",
+    "HardCase",
+    "Meeting",
+    "MeetingAttendee",
     "Application",
     "ApplicationEvent",
     "Objection",
