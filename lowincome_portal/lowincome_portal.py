@@ -15,6 +15,8 @@ from .pages.application.state import ApplicationState
 from .pages.investigation import InvestigationState, investigation_page
 from .pages.household_new import NewHouseholdState, new_household_page
 from .pages.login import LoginState, login_page
+from .pages.meetings import (MeetingListState, MeetingState, NewMeetingState, meeting_page, meetings_page,
+                             new_meeting_page)
 from .pages.notices import NoticesState, notices_page
 from .pages.password import PasswordState, password_page
 from .pages.registry_import import RegistryImportState, registry_import_page
@@ -48,6 +50,10 @@ app.add_page(application_import_page, route=routes.APPLICATION_IMPORT, title="�
 app.add_page(investigation_page, route=routes.INVESTIGATION, title="入户调查表", on_load=InvestigationState.on_enter)
 app.add_page(notices_page, route=routes.NOTICES, title="公示公开", on_load=NoticesState.on_enter)
 app.add_page(application_page, route=routes.APPLICATION, title="申请办理", on_load=ApplicationState.on_enter)
+# The monthly joint meeting: the list, a new meeting (before the dynamic route), one meeting.
+app.add_page(meetings_page, route=routes.MEETINGS, title="联席会议", on_load=MeetingListState.on_enter)
+app.add_page(new_meeting_page, route=routes.MEETING_NEW, title="新建联席会议", on_load=NewMeetingState.on_enter)
+app.add_page(meeting_page, route=routes.MEETING, title="联席会议", on_load=MeetingState.on_enter)
 # The low-code pages, one set for every declared resource.
 app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",
              on_load=ResourceListState.on_enter)

@@ -13,6 +13,7 @@ MENU = (
     ("窗口受理", routes.APPLICATION_NEW, "application.create"),
     ("申请导入", routes.APPLICATION_IMPORT, "application.import"),
     ("公示公开", routes.NOTICES, "application.notice"),
+    ("联席会议", routes.MEETINGS, "meeting.view"),
     ("批量导入", routes.REGISTRY_IMPORT, "registry.import"),
     ("服务站点", routes.STATIONS, "stations.read"),
     ("合作机构", routes.ORGANISATIONS, "organisations.read"),

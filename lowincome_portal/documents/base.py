@@ -58,6 +58,19 @@ td.empty {{ text-align: center; color: #444; padding: 4mm; }}
 .signature {{ margin-top: 10mm; text-align: right; break-inside: avoid; }}
 .signature .block {{ display: inline-block; margin-right: 8mm; }}
 .signature p {{ text-indent: 0; text-align: center; }}
+h2 {{ font-family: {SANS}; font-size: 13pt; font-weight: bold; margin: 5mm 0 1mm;
+      break-after: avoid; }}
+h3 {{ font-family: {SANS}; font-size: 12pt; font-weight: bold; margin: 4mm 0 0; break-after: avoid; }}
+table.fields {{ margin-top: 1.5mm; break-inside: avoid; }}
+table.fields th, table.fields td {{ padding: 1mm 1.5mm; vertical-align: top; }}
+table.fields th {{ text-align: left; white-space: normal; }}
+table.fields td {{ white-space: pre-line; }}
+.together {{ break-inside: avoid; }}
+table.sign-off {{ margin-top: 2mm; font-size: 12pt; }}
+table.sign-off td {{ border: none; padding: 5mm 1mm 1mm; vertical-align: bottom; }}
+table.sign-off td.line {{ border-bottom: 0.6pt solid #000; }}
+table.sign-off td.label {{ white-space: nowrap; }}
+table.sign-off td.date {{ text-align: right; white-space: nowrap; }}
 """
 
 
@@ -122,6 +135,36 @@ def signature(issuer: str, day: date | None) -> str:
     """Issuing office and date, right-aligned, where the seal goes on the printed copy."""
     return (f'<div class="signature"><div class="block">{paragraph(issuer)}'
             f'{paragraph(chinese_date(day))}</div></div>')
+
+
+def heading(text: str, level: int = 2) -> str:
+    """A section heading (h2) or a sub-heading (h3) that stays with what follows it."""
+    tag = "h3" if level == 3 else "h2"
+    return f"<{tag}>{esc(text)}</{tag}>"
+
+
+def fields(pairs: list[tuple[str, object]], label_width: str = "18%") -> str:
+    """A bordered label | value table without a header row (a record's particulars:
+    date, place, who). Values keep the line breaks they were typed with."""
+    colgroup = f'<colgroup><col style="width: {esc(label_width)}"><col></colgroup>'
+    body = "".join(f"<tr><th>{esc(label)}</th><td>{esc(value)}</td></tr>" for label, value in pairs)
+    return f'<table class="fields">{colgroup}<tbody>{body}</tbody></table>'
+
+
+def sign_off(labels: list[str]) -> str:
+    """Lines to sign on paper: one row per signer ("主持人：王芳", a unit's name) with a
+    line for the signature and one for the date, kept together on one page."""
+    rows = "".join(
+        f'<tr><td class="label">{esc(label)}</td><td class="label">签字：</td><td class="line"></td>'
+        f'<td class="label">日期：</td><td class="line date">年　　月　　日</td></tr>' for label in labels)
+    colgroup = ('<colgroup><col style="width: 34%"><col style="width: 9%"><col style="width: 27%">'
+                '<col style="width: 9%"><col style="width: 21%"></colgroup>')
+    return f'<table class="sign-off" style="break-inside: avoid">{colgroup}<tbody>{rows}</tbody></table>'
+
+
+def together(*fragments: str) -> str:
+    """Fragments kept on one page (a heading, a sentence and the lines to sign under it)."""
+    return f'<div class="together">{"".join(fragments)}</div>'
 
 
 def document(*, doc_title: str, running_head: str, body: list[str]) -> str:

@@ -56,8 +56,9 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "worklist.view": CASEWORKERS,
     "intake.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
     # the monthly joint meeting (困难群众联席会议): township staff (civil affairs leads) run their
-    # township's, county civil affairs the county's; agriculture and the county see them all
-    "meeting.view": CASEWORKERS + (LEADER,),
+    # township's, county civil affairs the county's; agriculture and the county see them all.
+    # Minutes name households, so leaders (who see counts, never a person) get the overview only.
+    "meeting.view": CASEWORKERS,
     "meeting.manage": (TOWNSHIP_STAFF, COUNTY_CIVIL),
     "meeting.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
     "action_item.update": (TOWNSHIP_STAFF, COUNTY_CIVIL, COUNTY_AGRI),

@@ -3,7 +3,7 @@
 Numbers a person could be harmed by (ID numbers, phones, bank accounts) are masked here;
 the whole value comes only through households.reveal, which is audited.
 
-Speed: a fixed number of queries (nine), each by primary key or an indexed column
+Speed: a fixed number of queries (ten), each by primary key or an indexed column
 (household_id, area code, audit_entry.entity_id), whatever the size of the registry or
 of the audit trail.
 """
@@ -14,9 +14,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import Session, and_, col, or_, select
 
-from ..db.tables import Application, ApplicationEvent, Area, AuditEntry, EconomicStatus, Household, HouseholdTag, Member, User, Visit
+from ..db.tables import ActionItem, Application, ApplicationEvent, Area, AuditEntry, EconomicStatus, Household, HouseholdTag, Member, User, Visit
 from ..db.timeutil import CHINA, as_utc, china_text
 from ..domain import areas, intake
+from ..domain.meetings import DECISIONS
 from ..domain import registry as codes
 from ..domain.errors import NotFound
 from ..domain.idcard import SEX_LABELS
@@ -68,6 +69,7 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
     steps = session.exec(select(ApplicationEvent, Application.tracking_no, Application.track)
                          .join(Application, col(Application.id) == ApplicationEvent.application_id)
                          .where(Application.household_id == household_id)).all()
+    actions = session.exec(select(ActionItem).where(ActionItem.household_id == household_id)).all()
     names = _Names(session, {s.recorded_by for s in statuses} | {t.created_by for t in tags},
                    {e.username for e in entries})
     area_path, place = _area_texts(session, household.area_code)
@@ -81,6 +83,7 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
             "reveal": can(actor, "registry.reveal", scope),
             "tags": can(actor, "tag.manage", scope),
             "visit": can(actor, "visit.record", scope),
+            "hard_case": can(actor, "hard_case.raise", scope),
         },
         "members": [_member_dict(m, today) for m in sorted(members, key=_member_order)],
         "economic": _status_dict(statuses[0], active_count, names) if statuses else None,
@@ -89,7 +92,7 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
                  "past": [_tag_dict(t, names) for t in tags if t.end_date is not None]},
         "last_visit": _visit_dict(visits[0]) if visits else None,
         "visits": [_visit_dict(v) for v in visits[:RECENT_VISITS]],
-        "timeline": _timeline(visits, tags, statuses, entries, names, member_names, steps),
+        "timeline": _timeline(visits, tags, statuses, entries, names, member_names, steps, actions),
     }
 
 
@@ -297,9 +300,10 @@ def _day_key(day: date, entered: datetime | None) -> tuple:
     return (day, moment)
 
 
-def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict, steps=()) -> list[dict]:
+def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict, steps=(), actions=()
+              ) -> list[dict]:
     """Visits, tag starts and ends, economic-status records, the steps of the household's
-    applications and the audit trail, newest first.
+    applications, the joint meeting's decisions about it and the audit trail, newest first.
 
     Each item: at (date or China date-time text), kind, summary, who. An audit entry that
     merely records one of those events (creating a visit, ending a tag) is not repeated.
@@ -328,6 +332,12 @@ def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict
         comment = f"：{step.comment}" if step.comment else ""
         add(_day_key(step.on_day, step.at), step.on_day.isoformat(), "申请办理",
             f"{intake.TRACK_LABELS.get(track, track)} {tracking_no} → {label}{comment}", step.actor_name)
+    for a in actions:
+        decided = as_utc(a.created_at).astimezone(CHINA)
+        add((decided.date(), decided.time()), china_text(a.created_at), "联席会议",
+            f"{DECISIONS.get(a.decision, a.decision)}：{a.title}（期限 {a.deadline.isoformat()}）", "")
+        if a.done_on:
+            add(_day_key(a.done_on, None), a.done_on.isoformat(), "督办办结", f"{a.title}：{a.done_note}", "")
     for e in entries:
         if (e.entity, e.action) in _SHOWN_AS_EVENT:
             continue

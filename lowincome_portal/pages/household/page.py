@@ -57,6 +57,9 @@ def _toolbar() -> rx.Component:
                                     id="edit-household")),
         rx.cond(S.can_visit, rx.button(rx.icon("footprints", size=16), "记录走访", on_click=S.plan_visit,
                                        id="plan-visit")),
+        rx.cond(S.can_raise_hard_case & (S.household["status"] == "active"),
+                rx.button(rx.icon("users", size=16), "提请联席会议", variant="outline", on_click=S.open_panel("hard_case"),
+                          id="raise-hard-case")),
         rx.cond(S.can_edit & (S.household["status"] == "active"),
                 rx.button("注销家庭", variant="soft", color_scheme="gray", on_click=S.open_panel("cancel"),
                           id="cancel-household")),
@@ -69,6 +72,13 @@ def _cancel_panel() -> rx.Component:
                   rx.input(name="reason", placeholder="注销原因，例：全户迁出本县", id="input-cancel-reason",
                            width="30em", max_length=200),
                   S.cancel_household, "确认注销")
+
+
+def _hard_case_panel() -> rx.Component:
+    return _panel("hard_case", "提请联席会议研究（疑难个案：列入本乡镇下次联席会议议题）",
+                  rx.text_area(name="note", placeholder="需会议研究的问题，例：房屋垮塌后无处居住，需多部门协同安置",
+                               id="input-hard-case-note", width="100%", max_length=500),
+                  S.raise_hard_case, "提请")
 
 
 def _panel(key: str, title: str, body: rx.Component, on_submit, submit_label: str = "保存",
@@ -269,6 +279,6 @@ def household_page() -> rx.Component:
     return shell(
         "家庭全景",
         rx.cond(S.household.contains("id"),
-                rx.vstack(_toolbar(), _cancel_panel(), _summary(), _tabs(), spacing="4", width="100%"),
+                rx.vstack(_toolbar(), _cancel_panel(), _hard_case_panel(), _summary(), _tabs(), spacing="4", width="100%"),
                 back_link(routes.HOUSEHOLDS, "返回家庭档案")),
     )

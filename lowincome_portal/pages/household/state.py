@@ -12,7 +12,7 @@ import reflex as rx
 from ...db.uow import unit_of_work
 from ...domain.errors import NotFound, PortalError
 from ...domain.registry_input import a_date
-from ...services import household_records, households, household_view, means_test
+from ...services import household_records, households, household_view, means_test, meetings
 from ...state.base import SessionState, protected
 from .forms import checked_flags, risk_points_of
 
@@ -38,6 +38,7 @@ class HouseholdState(SessionState):
     can_reveal: bool = False
     can_tag: bool = False
     can_visit: bool = False
+    can_raise_hard_case: bool = False
     # which inline form is open: "" | member | remove:<id> | economic | tag | end_tag:<id> | visit
     panel: str = ""
     visit_warning: str = ""
@@ -80,6 +81,7 @@ class HouseholdState(SessionState):
         perms = view["permissions"]
         self.can_edit, self.can_reveal = perms["edit"], perms["reveal"]
         self.can_tag, self.can_visit = perms["tags"], perms["visit"]
+        self.can_raise_hard_case = perms["hard_case"]
         self.today = date.today().isoformat()
 
     # ---- panels (shape the page only; every save is checked on its own) ----
@@ -172,6 +174,14 @@ class HouseholdState(SessionState):
             households.update_household(session, actor=actor, household_id=self._household_id,
                                         changes={"status": "cancelled", "reason": form_data.get("reason", "")})
         self._saved(actor, "已注销该家庭，成员均已移出，记录保留")
+
+    @rx.event
+    @protected("hard_case.raise")
+    def raise_hard_case(self, actor, form_data: dict):
+        with unit_of_work() as session:
+            meetings.raise_hard_case(session, actor=actor, household_id=self._household_id,
+                                     note=form_data.get("note", ""), today=households.today_in_china())
+        self._saved(actor, "已提请本乡镇下次联席会议研究")
 
     # ---- economic status ----
 
