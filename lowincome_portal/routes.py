@@ -26,6 +26,11 @@ INVESTIGATION = "/applications/[application_id]/investigation"
 APPLICATION_IMPORT = "/applications/import"
 NOTICES = "/notices"
 
+# Referrals: the coordinators' dispatch pages and the partner portal.
+REFERRALS = "/referrals"
+REFERRAL = "/referrals/[referral_id]"
+PARTNER = "/partner"
+
 # The monthly joint meeting.
 MEETINGS = "/meetings"
 MEETING_NEW = "/meetings/new"
@@ -54,6 +59,10 @@ def household(household_id) -> str:
 
 def application(application_id) -> str:
     return f"/applications/{application_id}"
+
+
+def referral(referral_id) -> str:
+    return f"/referrals/{referral_id}"
 
 
 def meeting(meeting_id) -> str:

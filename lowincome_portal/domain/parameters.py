@@ -62,6 +62,11 @@ CATALOGUE: dict[str, ParameterSpec] = {
         ParameterSpec("review_lead_days", "复核任务提前提醒", "天", Decimal(30)),
         # The online channel: submissions one client may make per hour.
         ParameterSpec("online_applications_per_hour", "网上申请每客户端每小时限额", "次", Decimal(5)),
+        # Referrals (分类救助帮扶): claim and delivery deadlines, and when a need counts as missed (不漏).
+        ParameterSpec("referral_claim_days", "转介事项认领时限", "工作日", Decimal(3)),
+        ParameterSpec("referral_delivery_days", "转介事项办结时限", "工作日", Decimal(15)),
+        ParameterSpec("referral_urgent_delivery_days", "紧急转介事项办结时限", "工作日", Decimal(3)),
+        ParameterSpec("need_response_days", "需求无响应提醒（不漏）", "天", Decimal(7)),
         ParameterSpec("status_lookup_failures_per_hour", "进度查询每客户端每小时失败上限", "次", Decimal(10)),
     )
 }

@@ -15,6 +15,7 @@ from .roles import (
     COUNTY_AGRI,
     COUNTY_CIVIL,
     LEADER,
+    PARTNER,
     TOWNSHIP_STAFF,
     VILLAGE_STAFF,
 )
@@ -63,6 +64,14 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "meeting.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
     "action_item.update": (TOWNSHIP_STAFF, COUNTY_CIVIL, COUNTY_AGRI),
     "hard_case.raise": CASEWORKERS,
+    # 分类救助帮扶: caseworkers record needs; township staff and the county dispatch them;
+    # partners (bound to their organisation) claim and deliver; the county sees the 不漏 list
+    "need.record": CASEWORKERS,
+    "referral.view": CASEWORKERS,
+    "referral.dispatch": (TOWNSHIP_STAFF, COUNTY_CIVIL, COUNTY_AGRI),
+    "referral.justify_duplicate": (COUNTY_CIVIL, COUNTY_AGRI),
+    "referral.report": (COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF),
+    "partner.portal": (PARTNER,),
     # county summaries
     "summary.view": COUNTY_OFFICERS + (LEADER,),
 }

@@ -43,6 +43,10 @@ ACTION_LABELS = {
     "resolve": "处理异议",
     "lookup_failed": "查询失败",
     "approve": "审定",
+    "dispatch": "派单",
+    "claim": "认领",
+    "complete": "办结",
+    "return": "退回",
 }
 
 # The kinds of record the trail names, as county staff call them.
@@ -65,6 +69,8 @@ ENTITY_LABELS = {
     "agenda_item": "会议议题",
     "action_item": "会议督办事项",
     "hard_case": "疑难个案",
+    "need": "帮扶需求",
+    "referral": "转介事项",
 }
 
 

@@ -6,10 +6,15 @@ from .audit import AuditEntry
 from .intake import Application, ApplicationEvent, Objection, PublicNotice
 from .meetings import ActionItem, AgendaItem, HardCase, Meeting, MeetingAttendee
 from .parameters import PolicyParameter
+from .referrals import Need, Notification, Referral, ReferralEvent
 from .registry import EconomicStatus, Household, HouseholdTag, Member, Visit
 from .stations import ServiceStation
 
 __all__ = [
+    "Need",
+    "Notification",
+    "Referral",
+    "ReferralEvent",
     "ActionItem",
     "AgendaItem",
     "HardCase",

@@ -25,3 +25,7 @@ class Organisation(SQLModel, table=True):
     contact_person: str = Field(default="", max_length=50)
     phone: str = Field(default="", max_length=30)
     active: bool = Field(default=True)
+    # what the partner offers and where (space-delimited codes; no areas = the whole county)
+    assistance_kinds: str = Field(default="", max_length=300)
+    areas_served: str = Field(default="", max_length=500)
+    capacity: int | None = Field(default=None)  # referrals it can take on per month
