@@ -1,5 +1,5 @@
 """The demo county (垫江县, sample data): areas, partner organisations, one login per role,
-a dated policy series, fifteen demo households and applications at every stage of intake.
+a dated policy series, fifteen demo households, applications at every stage of intake and last month's joint meeting.
 
 Idempotent: running it again adds only what is missing. The areas are a sample to be
 replaced by the county's own list (`lowincome-portal load-areas FILE.csv`).
@@ -16,6 +16,7 @@ from ..services import areas as area_service
 from ..services import audit, parameters, security
 from .applications import seed_demo_applications
 from .households import seed_demo_households
+from .meetings import seed_demo_meeting
 from .policy_series import seed_policy_series
 
 DEMO_PASSWORD = "Demo2026pass"
@@ -88,6 +89,8 @@ def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
         seed_demo_households(session)
         session.flush()
         seed_demo_applications(session)
+        session.flush()
+        seed_demo_meeting(session)
     return list(LOGINS)
 
 
