@@ -4,9 +4,7 @@ income bands (never a whole ID, a phone or a child's name), refusals print their
 and the category the household was moved to, the notice board follows each step, other
 townships are refused, and every document leaves an "export" entry in the audit trail."""
 
-import re
 import shutil
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -17,9 +15,15 @@ from lowincome_portal.db.uow import unit_of_work
 from lowincome_portal.domain.errors import PermissionDenied, ValidationError
 from lowincome_portal.domain.masking import mask_id_number
 from lowincome_portal.services import household_records as records
-from lowincome_portal.services import intake, intake_notice, intake_papers, intake_submit
+from lowincome_portal.services import (
+    intake,
+    intake_notice,
+    intake_papers,
+    intake_submit,
+)
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
+from tests.pdftext import flat
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 
@@ -96,13 +100,6 @@ def board(engine, actor, today=TODAY) -> dict:
 def paper(engine, fn, **kw) -> tuple[str, bytes]:
     with unit_of_work(engine) as s:
         return fn(s, **kw)
-
-
-def flat(pdf: bytes) -> str:
-    """The PDF's text in reading order, whitespace removed (wrapped cells join up)."""
-    out = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=pdf,
-                         capture_output=True, check=True).stdout.decode()
-    return re.sub(r"\s+", "", out)
 
 
 def exports(engine) -> list[AuditEntry]:

@@ -7,20 +7,27 @@ every paper leaves an "export" entry in the audit trail."""
 import io
 import re
 import shutil
-import subprocess
 from datetime import date
 
 import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from lowincome_portal.db.tables import (ActionItem, AgendaItem, AuditEntry, Meeting, MeetingAttendee,
-                                        Organisation, User)
+from lowincome_portal.db.tables import (
+    ActionItem,
+    AgendaItem,
+    AuditEntry,
+    Meeting,
+    MeetingAttendee,
+    Organisation,
+    User,
+)
 from lowincome_portal.db.uow import unit_of_work
 from lowincome_portal.domain.errors import NotFound, PermissionDenied
 from lowincome_portal.domain.masking import mask_id_number
 from lowincome_portal.services import households, meeting_papers
 from tests.idnumbers import make_id
+from tests.pdftext import flat
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 
@@ -30,12 +37,6 @@ HEAD_ID = make_id(birth=date(1962, 4, 5), seq=11)
 PHONE, BANK = "13912345678", "6228480000987654321"
 TODAY = date(2026, 11, 25)
 HELD = date(2026, 11, 18)
-
-
-def flat(pdf: bytes) -> str:
-    out = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", "-", "-"], input=pdf,
-                         capture_output=True, check=True).stdout.decode()
-    return re.sub(r"\s+", "", out)
 
 
 def household(engine, actor, area: str, head_id: str, name: str) -> int:

@@ -15,9 +15,14 @@ from decimal import Decimal
 import pytest
 
 from lowincome_portal.domain.errors import ValidationError
-from lowincome_portal.services.intake_documents import (disclosure_pdf, income_band, notice_pdf,
-                                                        refusal_notice_pdf)
+from lowincome_portal.services.intake_documents import (
+    disclosure_pdf,
+    income_band,
+    notice_pdf,
+    refusal_notice_pdf,
+)
 from tests.idnumbers import make_id
+from tests.pdftext import flat, pages, pdf_text
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
                                 reason="needs poppler-utils (pdftotext, pdffonts)")
@@ -63,20 +68,6 @@ NOTICE = {
                   members=[]),
     ],
 }
-
-
-def pdf_text(pdf: bytes, mode: str = "-layout") -> str:
-    return subprocess.run(["pdftotext", mode, "-enc", "UTF-8", "-", "-"], input=pdf,
-                          capture_output=True, check=True).stdout.decode()
-
-
-def flat(pdf: bytes) -> str:
-    """The text in reading order with all whitespace removed: wrapped cells join up."""
-    return re.sub(r"\s+", "", pdf_text(pdf, "-raw"))
-
-
-def pages(pdf: bytes) -> list[str]:
-    return [p for p in pdf_text(pdf).split("\f") if p.strip()]
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,16 @@ import pytest
 from openpyxl import load_workbook
 
 from lowincome_portal.domain.masking import mask_id_number
-from lowincome_portal.services.meeting_documents import (SHEET_HEADERS, action_state, actions_workbook,
-                                                         chinese_number, minutes_pdf, scrub)
+from lowincome_portal.services.meeting_documents import (
+    SHEET_HEADERS,
+    action_state,
+    actions_workbook,
+    chinese_number,
+    minutes_pdf,
+    scrub,
+)
 from tests.idnumbers import make_id
+from tests.pdftext import flat, pages, pdf_text
 
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdffonts") is None,
                                    reason="needs poppler-utils (pdftotext, pdffonts)")
@@ -81,19 +88,6 @@ MINUTES = {
                done_on=MEETING_DAY, done_note="2026年11月联席会议重新决定：交办"),
     ],
 }
-
-
-def pdf_text(pdf: bytes, mode: str = "-layout") -> str:
-    return subprocess.run(["pdftotext", mode, "-enc", "UTF-8", "-", "-"], input=pdf,
-                          capture_output=True, check=True).stdout.decode()
-
-
-def flat(pdf: bytes) -> str:
-    return re.sub(r"\s+", "", pdf_text(pdf, "-raw"))
-
-
-def pages(pdf: bytes) -> list[str]:
-    return [p for p in pdf_text(pdf).split("\f") if p.strip()]
 
 
 @pytest.fixture(scope="module")
