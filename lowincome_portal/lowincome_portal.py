@@ -18,7 +18,9 @@ from .pages.login import LoginState, login_page
 from .pages.meetings import (MeetingListState, MeetingState, NewMeetingState, meeting_page, meetings_page,
                              new_meeting_page)
 from .pages.notices import NoticesState, notices_page
+from .pages.partner import PartnerState, partner_page
 from .pages.password import PasswordState, password_page
+from .pages.referrals import ReferralListState, ReferralState, referral_page, referrals_page
 from .pages.registry_import import RegistryImportState, registry_import_page
 from .pages.resources.form import ResourceFormState, resource_edit_page
 from .pages.resources.list import ResourceListState, resource_list_page
@@ -54,6 +56,10 @@ app.add_page(application_page, route=routes.APPLICATION, title="申请办理", o
 app.add_page(meetings_page, route=routes.MEETINGS, title="联席会议", on_load=MeetingListState.on_enter)
 app.add_page(new_meeting_page, route=routes.MEETING_NEW, title="新建联席会议", on_load=NewMeetingState.on_enter)
 app.add_page(meeting_page, route=routes.MEETING, title="联席会议", on_load=MeetingState.on_enter)
+# Referrals: the staff list before its dynamic route, then the partner portal.
+app.add_page(referrals_page, route=routes.REFERRALS, title="转介帮扶", on_load=ReferralListState.on_enter)
+app.add_page(referral_page, route=routes.REFERRAL, title="转介事项", on_load=ReferralState.on_enter)
+app.add_page(partner_page, route=routes.PARTNER, title="合作机构工作台", on_load=PartnerState.on_enter)
 # The low-code pages, one set for every declared resource.
 app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",
              on_load=ResourceListState.on_enter)

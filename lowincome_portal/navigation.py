@@ -14,6 +14,8 @@ MENU = (
     ("申请导入", routes.APPLICATION_IMPORT, "application.import"),
     ("公示公开", routes.NOTICES, "application.notice"),
     ("联席会议", routes.MEETINGS, "meeting.view"),
+    ("转介帮扶", routes.REFERRALS, "referral.view"),
+    ("机构工作台", routes.PARTNER, "partner.portal"),
     ("批量导入", routes.REGISTRY_IMPORT, "registry.import"),
     ("服务站点", routes.STATIONS, "stations.read"),
     ("合作机构", routes.ORGANISATIONS, "organisations.read"),

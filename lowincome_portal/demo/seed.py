@@ -11,6 +11,7 @@ from importlib import resources
 from sqlmodel import Session, select
 
 from ..db.tables import Organisation, User, UserRole
+from ..domain import referrals as referral_rules
 from ..domain import roles
 from ..services import areas as area_service
 from ..services import audit, parameters, security
@@ -31,11 +32,15 @@ class DemoLogin:
     org_name: str | None = None
 
 
+# (name, kind, contact, assistance kinds offered). Every demo partner serves the whole county
+# (no areas), so the demo pool reaches both charities wherever the household lives.
 ORGANISATIONS = (
-    ("垫江县慈善会", "charity", "刘慧"),
-    ("垫江县启航社会工作服务中心", "social_org", "周洁"),
-    ("垫江县医疗保障局", "department", "何平"),
-    ("垫江县教育委员会", "department", "罗静"),
+    ("垫江县慈善会", "charity", "刘慧", ("charity_aid", "temporary", "education")),
+    ("垫江县启航社会工作服务中心", "social_org", "周洁", ("social_service",)),
+    ("垫江县医疗保障局", "department", "何平", ("medical",)),
+    ("垫江县教育委员会", "department", "罗静", ("education",)),
+    # a second charity, so two partners see one pool item (and race for it) in the demo
+    ("重庆市垫江县红十字会", "charity", "吴静", ("charity_aid", "temporary", "medical")),
 )
 
 COUNTY = "500231000000"
@@ -47,6 +52,7 @@ LOGINS = (
     DemoLogin("shaping", "陈刚（沙坪镇）", roles.TOWNSHIP_STAFF, "500231101000"),
     DemoLogin("fenghuang", "赵丽（新民镇凤凰村）", roles.VILLAGE_STAFF, "500231100200"),
     DemoLogin("cishan", "刘慧（县慈善会）", roles.PARTNER, org_name="垫江县慈善会"),
+    DemoLogin("hongshizi", "吴静（县红十字会）", roles.PARTNER, org_name="重庆市垫江县红十字会"),
     DemoLogin("lingdao", "孙伟（县领导）", roles.LEADER, COUNTY),
 )
 
@@ -60,15 +66,7 @@ def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
     report = area_service.import_areas(session, actor=None, text=text, sample=True)
     if not report.ok:
         raise RuntimeError(f"demo areas do not load: {report.errors[:3]}")
-    orgs = {o.name: o for o in session.exec(select(Organisation)).all()}
-    for name, kind, contact in ORGANISATIONS:
-        if name not in orgs:
-            org = Organisation(name=name, kind=kind, contact_person=contact)
-            session.add(org)
-            session.flush()
-            orgs[name] = org
-            audit.record(session, actor=None, action="create", entity="organisation", entity_id=org.id,
-                         username="system", new={"name": name, "kind": kind}, note="演示数据")
+    orgs = _seed_organisations(session)
     existing = set(session.exec(select(User.username)).all())
     # One hash serves every demo account (same demo password; argon2 is slow on purpose).
     demo_hash = security.hash_password(DEMO_PASSWORD)
@@ -92,6 +90,30 @@ def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
         session.flush()
         seed_demo_meeting(session)
     return list(LOGINS)
+
+
+def _seed_organisations(session: Session) -> dict[str, Organisation]:
+    """The demo partners by name: missing ones added; one that offers nothing yet (a database
+    seeded before referrals) is given its demo kinds. A county's own settings are kept."""
+    orgs = {o.name: o for o in session.exec(select(Organisation)).all()}
+    for name, kind, contact, offered in ORGANISATIONS:
+        kinds = referral_rules.codes_text(offered)
+        org = orgs.get(name)
+        if org is None:
+            org = Organisation(name=name, kind=kind, contact_person=contact, assistance_kinds=kinds)
+            session.add(org)
+            session.flush()
+            orgs[name] = org
+            audit.record(session, actor=None, action="create", entity="organisation", entity_id=org.id,
+                         username="system", new={"name": name, "kind": kind, "assistance_kinds": kinds},
+                         note="演示数据")
+        elif not org.assistance_kinds.strip():
+            org.assistance_kinds = kinds
+            session.add(org)
+            audit.record(session, actor=None, action="update", entity="organisation", entity_id=org.id,
+                         username="system", old={"assistance_kinds": ""}, new={"assistance_kinds": kinds},
+                         note="演示数据：提供的救助类别")
+    return orgs
 
 
 def logins_text() -> str:

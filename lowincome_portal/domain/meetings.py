@@ -37,6 +37,7 @@ KIND_LABELS = {
     "overdue": "超期未办申请",
     "application": "待审核申请",
     "hard_case": "疑难个案",
+    "referral": "超期转介事项",
     "other": "其他议题",
 }
 

@@ -71,6 +71,7 @@ ENTITY_LABELS = {
     "hard_case": "疑难个案",
     "need": "帮扶需求",
     "referral": "转介事项",
+    "notification": "消息提醒",
 }
 
 

@@ -3,7 +3,7 @@
 Numbers a person could be harmed by (ID numbers, phones, bank accounts) are masked here;
 the whole value comes only through households.reveal, which is audited.
 
-Speed: a fixed number of queries (ten), each by primary key or an indexed column
+Speed: a fixed number of queries (eleven), each by primary key or an indexed column
 (household_id, area code, audit_entry.entity_id), whatever the size of the registry or
 of the audit trail.
 """
@@ -14,10 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlmodel import Session, and_, col, or_, select
 
-from ..db.tables import ActionItem, Application, ApplicationEvent, Area, AuditEntry, EconomicStatus, Household, HouseholdTag, Member, User, Visit
+from ..db.tables import ActionItem, Application, ApplicationEvent, Area, AuditEntry, Need, Organisation, Referral, EconomicStatus, Household, HouseholdTag, Member, User, Visit
 from ..db.timeutil import CHINA, as_utc, china_text
 from ..domain import areas, intake
 from ..domain.meetings import DECISIONS
+from ..domain.referrals import kind_label
 from ..domain import registry as codes
 from ..domain.errors import NotFound
 from ..domain.idcard import SEX_LABELS
@@ -70,6 +71,10 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
                          .join(Application, col(Application.id) == ApplicationEvent.application_id)
                          .where(Application.household_id == household_id)).all()
     actions = session.exec(select(ActionItem).where(ActionItem.household_id == household_id)).all()
+    aid = session.exec(select(Need, Referral, Organisation.name)
+                       .join(Referral, col(Referral.need_id) == Need.id, isouter=True)
+                       .join(Organisation, col(Organisation.id) == Referral.organisation_id, isouter=True)
+                       .where(Need.household_id == household_id)).all()
     names = _Names(session, {s.recorded_by for s in statuses} | {t.created_by for t in tags},
                    {e.username for e in entries})
     area_path, place = _area_texts(session, household.area_code)
@@ -92,7 +97,7 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
                  "past": [_tag_dict(t, names) for t in tags if t.end_date is not None]},
         "last_visit": _visit_dict(visits[0]) if visits else None,
         "visits": [_visit_dict(v) for v in visits[:RECENT_VISITS]],
-        "timeline": _timeline(visits, tags, statuses, entries, names, member_names, steps, actions),
+        "timeline": _timeline(visits, tags, statuses, entries, names, member_names, steps, actions, aid),
     }
 
 
@@ -300,10 +305,11 @@ def _day_key(day: date, entered: datetime | None) -> tuple:
     return (day, moment)
 
 
-def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict, steps=(), actions=()
-              ) -> list[dict]:
+def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict, steps=(), actions=(),
+              aid=()) -> list[dict]:
     """Visits, tag starts and ends, economic-status records, the steps of the household's
-    applications, the joint meeting's decisions about it and the audit trail, newest first.
+    applications, the joint meeting's decisions about it, its needs and the aid delivered
+    through referrals, and the audit trail, newest first.
 
     Each item: at (date or China date-time text), kind, summary, who. An audit entry that
     merely records one of those events (creating a visit, ending a tag) is not repeated.
@@ -338,6 +344,17 @@ def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict
             f"{DECISIONS.get(a.decision, a.decision)}：{a.title}（期限 {a.deadline.isoformat()}）", "")
         if a.done_on:
             add(_day_key(a.done_on, None), a.done_on.isoformat(), "督办办结", f"{a.title}：{a.done_note}", "")
+    seen_needs = set()
+    for need, referral, organisation in aid:
+        if need.id not in seen_needs:
+            seen_needs.add(need.id)
+            add(_day_key(need.recorded_on, need.created_at), need.recorded_on.isoformat(), "帮扶需求",
+                f"{kind_label(need.kind)}：{need.description}", names.of_id(need.recorded_by))
+        if referral is not None and referral.completed_on:
+            amount = f"，金额 {_yuan(referral.amount)} 元" if referral.amount is not None else ""
+            add(_day_key(referral.delivered_on or referral.completed_on, None),
+                (referral.delivered_on or referral.completed_on).isoformat(), "救助帮扶",
+                f"{organisation or ''}提供{kind_label(referral.kind)}：{referral.outcome}{amount}", organisation or "")
     for e in entries:
         if (e.entity, e.action) in _SHOWN_AS_EVENT:
             continue

@@ -431,3 +431,34 @@ def _sync_action(session: Session, actor: Actor, meeting: Meeting, item: AgendaI
     if after:
         audit.record(session, actor=actor, action="update", entity="action_item", entity_id=current.id,
                      old=before, new=after | {"household_id": current.household_id})
+
+
+# --- referrals (分类救助帮扶): added by the referral feature ----------------------------------------
+
+def overdue_referrals(session: Session, meeting: Meeting, today: date) -> list[ItemDict]:
+    """The township's referrals nobody claimed by the claim deadline, or not completed by the
+    delivery deadline (the county meeting hears what townships refer to it, as for hard cases)."""
+    # imported here, so this appended block is the referral feature's only hook in this module
+    from ..domain import referrals as referral_rules
+    from .referral_views import overdue_for_agenda
+
+    if _is_county(meeting):
+        return []
+    entries = []
+    for row in overdue_for_agenda(session, meeting.area_code, today):
+        referral = row["referral"]
+        what = f"{row['head_name']}户 {referral_rules.kind_label(referral.kind)}"
+        if row["late"] == "claim":
+            title = (f"超期未认领：{what}（{row['village']}，认领期限 {row['due'].isoformat()}，"
+                     f"已超期 {row['days']} 天）")
+        else:
+            holder = f"{row['organisation_name']}承办，" if row["organisation_name"] else ""
+            title = (f"超期未办结：{what}（{holder}办结期限 {row['due'].isoformat()}，"
+                     f"已超期 {row['days']} 天）")
+        detail = (f"转介事项编号 {referral.id}，{referral_rules.STATUS[referral.status]}，"
+                  f"{referral_rules.URGENCY.get(referral.urgency, '')}")
+        entries.append(_entry("referral", title, detail, household_id=referral.household_id))
+    return entries
+
+
+AGENDA_SOURCES.append(("referral", overdue_referrals))

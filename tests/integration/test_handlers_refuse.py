@@ -98,7 +98,7 @@ def test_page_entry_marks_denied_without_loading_rows(engine):
     assert state.page_access == "denied" and state.rows == []
     state = state_for(UsersState, engine, "admin")
     UsersState.on_enter.fn(state)
-    assert state.page_access == "ok" and len(state.rows) == 8
+    assert state.page_access == "ok" and len(state.rows) == 9
 
 
 def _app_states():

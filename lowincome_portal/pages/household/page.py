@@ -9,6 +9,7 @@ from ...components.table import data_table
 from ..resources.common import back_link
 from .forms import (dated_reason_fields, economic_fields, member_edit_fields, member_fields, tag_fields,
                     visit_fields)
+from .needs import needs_tab
 from .state import HouseholdState as S
 
 
@@ -266,7 +267,8 @@ def _timeline_tab() -> rx.Component:
 def _tabs() -> rx.Component:
     tabs = (("members", "家庭成员", _members_tab), ("economic", "经济状况", _economic_tab),
             ("tags", "对象标识", _tags_tab), ("visits", "走访记录", _visits_tab),
-            ("assess", "认定测算", _assess_tab), ("timeline", "全部动态", _timeline_tab))
+            ("assess", "认定测算", _assess_tab), ("needs", "帮扶需求", needs_tab),
+            ("timeline", "全部动态", _timeline_tab))
     return rx.tabs.root(
         rx.tabs.list(*[rx.tabs.trigger(label, value=value, id=f"tab-{value}") for value, label, _ in tabs]),
         *[rx.tabs.content(rx.box(body(), padding_y="1em"), value=value) for value, _, body in tabs],
