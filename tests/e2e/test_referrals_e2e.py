@@ -20,19 +20,19 @@ from .test_registry_e2e import actor, sign_in
 
 pytestmark = pytest.mark.e2e
 
-TUANJIE = "500231100001"   # 新民镇团结村
+TUANJIE = "500231100001"   # 新民镇团结社区
 TODAY = today_in_china()
 PHONE = "13500005555"
 
 
 @pytest.fixture(scope="module")
 def need(portal_db):
-    """A household in 团结村 whose visit found a need for temporary aid."""
+    """A household in 团结社区 whose visit found a need for temporary aid."""
     engine = engine_for(portal_db)
     xinmin = actor(engine, "xinmin")
     with unit_of_work(engine) as s:
         household_id = households.create_household(
-            s, actor=xinmin, household={"area_code": TUANJIE, "address": "团结村四组6号", "phone": PHONE},
+            s, actor=xinmin, household={"area_code": TUANJIE, "address": "团结社区四组6号", "phone": PHONE},
             head={"name": "冯长顺", "id_number": make_id(birth=date(1957, 4, 4), seq=95)})
         need_id = referrals.record_need(s, actor=xinmin, household_id=household_id, kind="temporary",
                                         description="冬季取暖和口粮困难", amount="800", urgency="urgent",
@@ -61,7 +61,7 @@ def test_a_pooled_need_is_claimed_by_one_partner_and_delivered(portal_url, new_p
     sign_in(partner_b, portal_url, "hongshizi")
     for partner in (partner_a, partner_b):
         partner.goto(f"{portal_url}/partner")
-        expect(partner.locator(row)).to_contain_text("团结村")
+        expect(partner.locator(row)).to_contain_text("团结社区")
         expect(partner.locator(row)).to_contain_text("冯**")
         expect(partner.locator("#pool-table")).not_to_contain_text(PHONE)
     expect(partner_a.locator("#notification-count")).not_to_have_text("0")
