@@ -3,6 +3,9 @@
 What a partner offers (assistance kinds) and where (townships; none = the whole county) decide
 which pool items it sees and may claim (services/referrals.py). Both are stored as
 space-delimited codes, " a b ", like Household.current_tags, so the list filter finds a code.
+Both are `multiple=True` fields: the generic form draws a checkbox group, and the generic
+check (services/resources._coerce_codes) refuses unknown codes and stores the known ones in the
+options' order as " a b " (what domain/referrals.split_codes reads back).
 """
 
 from sqlmodel import select
@@ -10,25 +13,11 @@ from sqlmodel import select
 from ..db.tables import Area, Organisation
 from ..domain import areas as area_rules
 from ..domain import referrals as referral_rules
-from ..domain.errors import ValidationError
 from ..domain.permissions import COUNTY_OFFICERS, STAFF
 from ..domain.roles import ADMIN, COUNTY_CIVIL
 from .spec import Field, Resource, Roles
 
 KINDS = {"department": "政府部门", "charity": "慈善组织", "social_org": "社会组织"}
-
-MULTIPLE_FIELDS = ("assistance_kinds", "areas_served")
-
-
-class MultiChoices(dict):
-    """Options of a several-codes choice field. The generic form check asks `text in options`
-    of the whole value; this answers for a list of codes (“medical education”), each an
-    option, so a stored list passes the check unchanged and the `clean` hook below puts the
-    codes in order. Single codes behave as in a plain dict."""
-
-    def __contains__(self, value) -> bool:
-        codes = referral_rules.split_codes(value) if isinstance(value, str) else []
-        return bool(codes) and all(dict.__contains__(self, c) for c in codes)
 
 
 def township_choices(session) -> dict[str, str]:
@@ -41,27 +30,10 @@ def township_choices(session) -> dict[str, str]:
 class OrganisationHooks:
     @staticmethod
     def choices_for(session, actor, f):
-        if f.name == "assistance_kinds":
-            return MultiChoices(referral_rules.ASSISTANCE_KINDS)
+        # assistance kinds are fixed (declared below); the townships come from the areas table
         if f.name == "areas_served":
-            return MultiChoices(township_choices(session))
+            return township_choices(session)
         return None
-
-    @staticmethod
-    def clean(session, actor, values, row):
-        """Several-codes fields: known codes only, in the order of their options, stored " a b "."""
-        out = dict(values)
-        for name in MULTIPLE_FIELDS:
-            if name not in out:
-                continue
-            options = OrganisationHooks.choices_for(session, actor, RESOURCE.field(name))
-            codes = referral_rules.split_codes(out[name])
-            unknown = [c for c in codes if not dict.__contains__(options, c)]
-            if unknown:
-                label = RESOURCE.field(name).label
-                raise ValidationError(f"{label}“{'、'.join(unknown)}”不在可选范围内")
-            out[name] = referral_rules.codes_text(c for c in options if c in codes)
-        return out
 
 
 RESOURCE = Resource(
@@ -73,9 +45,9 @@ RESOURCE = Resource(
     fields=(
         Field("name", "机构名称", required=True, max_length=100),
         Field("kind", "机构类别", kind="choice", required=True, choices=KINDS),
-        Field("assistance_kinds", "提供的救助类别", kind="choice", multiple=True,
+        Field("assistance_kinds", "提供的救助类别", kind="choice", multiple=True, max_length=300,
               choices=referral_rules.ASSISTANCE_KINDS, help="可多选；只有提供该类别的机构能看到和认领该类转介事项"),
-        Field("areas_served", "服务区域", kind="choice", multiple=True,
+        Field("areas_served", "服务区域", kind="choice", multiple=True, max_length=500,
               help="可多选乡镇（街道）；不选表示服务全县"),
         Field("capacity", "每月承接能力（件）", kind="int", min_value=0, max_value=100000,
               help="每月最多认领的转介事项数；不填表示不限"),

@@ -7,6 +7,7 @@ the caller's transaction.
 """
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -285,7 +286,10 @@ def _title(resource: Resource, row) -> str:
 
 
 def form_fields(session: Session, *, actor: Actor, name: str, key: str | None = None) -> list[dict]:
-    """The fields of the create form (key None) or the edit form, with current values as text."""
+    """The fields of the create form (key None) or the edit form, with current values as text:
+    [{name, label, kind, required, value, multiple, selected, options: [{value, label}], help,
+    readonly, placeholder}]. A `multiple` field also gives its codes as `selected` (a list)
+    and `value` as the same codes space-separated, so the value round-trips through update."""
     resource = get_resource(name)
     row = None
     if key is None:
@@ -302,19 +306,26 @@ def form_fields(session: Session, *, actor: Actor, name: str, key: str | None = 
             value = getattr(row, f.name)
         else:
             value = f.default() if callable(f.default) else f.default
+        options = {}
+        if f.kind in ("choice", "area"):
+            options = {k: v for k, v in choices_of(session, actor, resource, f).items() if k}
+        selected = []
         if f.kind == "bool":
             text = "true" if value else "false"
+        elif f.multiple:
+            # the options' order; a stored code no longer offered stays last, so an untouched
+            # save names it instead of silently dropping it
+            stored = split_codes(value)
+            selected = [c for c in options if c in stored] + [c for c in stored if c not in options]
+            text = " ".join(selected)
         elif f.masked and row is not None:
             text = ""  # a masked value is never sent to the form; blank keeps it
         else:
             text = "" if value is None else display(f, value, {}, masked=False) \
                 if f.kind not in ("choice", "area") else str(value)
-        options = []
-        if f.kind in ("choice", "area"):
-            options = [{"value": k, "label": v}
-                       for k, v in choices_of(session, actor, resource, f).items() if k]
         out.append({"name": f.name, "label": f.label, "kind": f.kind, "required": f.required,
-                    "value": text, "options": options, "help": f.help,
+                    "value": text, "multiple": f.multiple, "selected": selected,
+                    "options": [{"value": k, "label": v} for k, v in options.items()], "help": f.help,
                     "readonly": bool(row is not None and f.fixed_after_create),
                     "placeholder": "不修改请留空" if f.masked and row is not None else ""})
     return out
@@ -322,7 +333,38 @@ def form_fields(session: Session, *, actor: Actor, name: str, key: str | None = 
 
 # ---- checking input ----------------------------------------------------------------
 
+_CODE_SEPARATORS = re.compile(r"[\s,，、]+")
+
+
+def split_codes(raw: Any) -> list[str]:
+    """The codes of a several-codes value: a list, or text split on spaces, commas and 、
+    (“ medical education ”, "medical,education"); blanks and repeats dropped."""
+    items = raw if isinstance(raw, (list, tuple, set)) else _CODE_SEPARATORS.split(str(raw or ""))
+    return list(dict.fromkeys(c for c in (str(i).strip() for i in items) if c))
+
+
+def _coerce_codes(session, actor, resource: Resource, f: Field, raw: Any) -> str:
+    """A `multiple` choice field: every code must be an option; stored as " a b " in the
+    options' order (a space at each end so a list filter's `LIKE '% a %'` finds a code, as
+    Household.current_tags and domain.referrals.codes_text have it), or "" for none."""
+    codes = split_codes(raw)
+    if not codes:
+        if f.required:
+            raise ValidationError(f"请选择{f.label}")
+        return ""
+    options = choices_of(session, actor, resource, f)
+    unknown = [c for c in codes if c not in options]
+    if unknown:
+        raise ValidationError(f"{f.label}“{'、'.join(unknown)}”不在可选范围内")
+    text = f" {' '.join(c for c in options if c in codes)} "
+    if len(text) > f.max_length:
+        raise ValidationError(f"{f.label}选得太多，超过 {f.max_length} 个字符")
+    return text
+
+
 def _coerce(session, actor, resource: Resource, f: Field, raw: Any):
+    if f.multiple:
+        return _coerce_codes(session, actor, resource, f, raw)
     text = "" if raw is None else str(raw).strip()
     if f.kind == "bool":
         return text in ("true", "on", "1", YES)
@@ -366,6 +408,10 @@ def clean_values(session, actor, resource: Resource, raw: dict, row=None) -> dic
             continue
         if f.masked and row is not None and not str(raw.get(f.name, "")).strip():
             continue  # left blank on edit: keep the stored value
+        if f.multiple and row is not None and f.name not in raw and f"has_{f.name}" not in raw:
+            # not offered on this edit: keep the stored list. A form that drew the boxes sends
+            # has_<name> (like household/forms.flag), so "none ticked" clears the list.
+            continue
         values[f.name] = _coerce(session, actor, resource, f, raw.get(f.name))
     extra = resource.hook("clean")
     if extra:

@@ -1,5 +1,6 @@
 """The generic create / edit form (/r/<resource>/new, /r/<resource>/<key>/edit), drawn from
-the declaration's form fields: one widget per field kind."""
+the declaration's form fields: one widget per field kind; a `multiple` choice field is a
+checkbox group (one box per option) whose codes are kept in `selected`."""
 
 from typing import TypedDict
 
@@ -26,7 +27,9 @@ class FormField(TypedDict):
     label: str
     kind: str
     required: bool
-    value: str
+    value: str  # multiple fields: the selected codes, space-separated
+    multiple: bool
+    selected: list[str]  # multiple fields: the ticked codes, in the options' order
     options: list[Option]
     help: str
     readonly: bool
@@ -65,8 +68,10 @@ class ResourceFormState(ResourcePageState):
         return None
 
     @rx.event
-    def set_value(self, name: str, value: str):
-        self.fields = [{**f, "value": str(value)} if f["name"] == name and not f["readonly"] else f
+    def set_value(self, name: str, value: str, checked: bool | None = None):
+        """A field as typed. For a multiple field `value` is one option's code and `checked`
+        whether its box is now ticked (one handler, so it stays in the known-public set)."""
+        self.fields = [_changed(f, str(value), checked) if f["name"] == name and not f["readonly"] else f
                        for f in self.fields]
 
     @rx.event
@@ -76,7 +81,9 @@ class ResourceFormState(ResourcePageState):
     @rx.event
     @protected(_submit_action)
     def submit(self, actor):
-        raw = {f["name"]: f["value"] for f in self.fields}
+        raw = {f["name"]: f["selected"] if f["multiple"] else f["value"] for f in self.fields}
+        # the boxes were drawn: an empty list means "none ticked", not "field not shown"
+        raw.update({f"has_{f['name']}": "1" for f in self.fields if f["multiple"]})
         with unit_of_work() as session:
             if self.mode == CREATE:
                 key = resource_service.create(session, actor=actor, name=self._resource, raw=raw)
@@ -86,6 +93,14 @@ class ResourceFormState(ResourcePageState):
         self._flash = "已保存"
         self.mode = ""
         return rx.redirect(routes.resource_record(self._resource, key))
+
+
+def _changed(f: FormField, value: str, checked: bool | None) -> FormField:
+    if not f["multiple"]:
+        return {**f, "value": value}
+    ticked = (set(f["selected"]) | {value}) if checked else (set(f["selected"]) - {value})
+    selected = [o["value"] for o in f["options"] if o["value"] in ticked]  # the options' order
+    return {**f, "selected": selected, "value": " ".join(selected)}
 
 
 def _widget(f: FormField) -> rx.Component:
@@ -102,7 +117,7 @@ def _widget(f: FormField) -> rx.Component:
                           id=element_id, read_only=f["readonly"])),
         ("bool", rx.checkbox(checked=f["value"] == "true",
                              on_change=lambda c: S.set_flag(f["name"], c), id=element_id)),
-        ("choice", _select(f, element_id)),
+        ("choice", rx.cond(f["multiple"], _checks(f, element_id), _select(f, element_id))),
         ("area", _select(f, element_id)),
         text_input,
     )
@@ -116,6 +131,19 @@ def _select(f: FormField, element_id) -> rx.Component:
         value=f["value"],
         on_change=lambda v: S.set_value(f["name"], v),
         disabled=f["readonly"],
+    )
+
+
+def _checks(f: FormField, element_id) -> rx.Component:
+    """A multiple field: one checkbox per option (id field-<name>-<code>), and a hidden
+    has_<name> marking the group as offered, as household/forms.flag does for one box."""
+    S = ResourceFormState
+    return rx.flex(
+        rx.foreach(f["options"], lambda o: rx.checkbox(
+            o["label"], checked=f["selected"].contains(o["value"]), disabled=f["readonly"],
+            on_change=lambda c: S.set_value(f["name"], o["value"], c), id=element_id + "-" + o["value"])),
+        rx.el.input(type="hidden", name="has_" + f["name"], value="1"),
+        id=element_id, wrap="wrap", spacing="3", padding_top="0.3em",
     )
 
 
