@@ -20,7 +20,6 @@ from lowincome_portal.db.tables import (
     Organisation,
 )
 from lowincome_portal.db.uow import unit_of_work
-from lowincome_portal.demo.seed import DEMO_PASSWORD
 from lowincome_portal.domain import meetings as rules
 from lowincome_portal.pages.meetings import (
     MeetingListState,
@@ -30,9 +29,10 @@ from lowincome_portal.pages.meetings import (
 from lowincome_portal.pages.meetings.common import month_value
 from lowincome_portal.pages.meetings.new import CREATED
 from lowincome_portal.pages.meetings.state import _minutes_pdf
-from lowincome_portal.services import auth, households, meetings
+from lowincome_portal.services import households, meetings
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
+from tests.page_states import state_for
 
 XINMIN, SHAPING = "500231100000", "500231101000"
 FENGHUANG = "500231100200"   # 新民镇凤凰村
@@ -40,23 +40,6 @@ TODAY = today_in_china()
 MONTH = rules.month_start(TODAY)
 LAST_MONTH = rules.previous_month(TODAY)
 DENIED = "您没有执行此操作的权限"
-
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
-def state_for(state_cls, engine, username, root=None):
-    """A page state signed in as `username`; pass `root` to get a second page of the same
-    browser session (a flash set on one page shows on the next)."""
-    import lowincome_portal.lowincome_portal  # noqa: F401 - registers every page state
-
-    root = root or rx.State(_reflex_internal_init=True)
-    state = root.get_substate(state_cls.get_full_name().split("."))
-    key = (str(engine.url), username)
-    if key not in _TOKENS:
-        with unit_of_work(engine) as s:
-            _TOKENS[key] = auth.login(s, username, DEMO_PASSWORD).token
-    state.token = _TOKENS[key]
-    return state
 
 
 def opened(engine, username, meeting_id, monkeypatch, root=None):

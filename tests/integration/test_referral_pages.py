@@ -6,7 +6,6 @@ input and other organisations' calls are refused with nothing changed; the 不�
 from datetime import date, timedelta
 
 import pytest
-import reflex as rx
 from sqlmodel import Session, func, select
 
 from lowincome_portal.db.tables import (
@@ -31,30 +30,15 @@ from lowincome_portal.pages.referrals import (
     referral_page,
     referrals_page,
 )
-from lowincome_portal.services import auth, households, security
+from lowincome_portal.services import households, security
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
+from tests.page_states import state_for
 
 FENGHUANG = "500231100200"  # 新民镇凤凰村
 DENIED = "您没有执行此操作的权限"
 CHARITY, SOCIAL, MEDICAL = "垫江县慈善会", "垫江县启航社会工作服务中心", "垫江县医疗保障局"
 TODAY = today_in_china()
-
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
-def state_for(state_cls, engine, username):
-    """A fresh page state signed in as `username` (one sign-in per user and database)."""
-    import lowincome_portal.lowincome_portal  # noqa: F401 - registers every page state
-
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(state_cls.get_full_name().split("."))
-    key = (str(engine.url), username)
-    if key not in _TOKENS:
-        with unit_of_work(engine) as s:
-            _TOKENS[key] = auth.login(s, username, DEMO_PASSWORD).token
-    state.token = _TOKENS[key]
-    return state
 
 
 def needs_page(engine, username, household_id):

@@ -4,37 +4,26 @@ and partners are refused on the server and nothing changes; the right user succe
 from datetime import date
 
 import pytest
-import reflex as rx
 from sqlmodel import Session, func, select
 
-from lowincome_portal.db.tables import AuditEntry, EconomicStatus, Household, HouseholdTag, Member, Visit
+from lowincome_portal.db.tables import (
+    AuditEntry,
+    EconomicStatus,
+    Household,
+    HouseholdTag,
+    Member,
+    Visit,
+)
 from lowincome_portal.db.uow import unit_of_work
-from lowincome_portal.demo.seed import DEMO_PASSWORD
 from lowincome_portal.pages.household.state import HouseholdState
 from lowincome_portal.pages.resources.form import ResourceFormState
 from lowincome_portal.pages.resources.list import ResourceListState
 from lowincome_portal.pages.resources.record import ResourceRecordState
-from lowincome_portal.services import auth, household_records, households
+from lowincome_portal.services import household_records, households
 from tests.idnumbers import make_id
+from tests.page_states import state_for
 
 FENGHUANG = "500231100200"
-
-
-_TOKENS: dict[tuple[str, str], str] = {}
-
-
-def state_for(state_cls, engine, username):
-    """A fresh page state signed in as `username` (one sign-in per user and database: argon2 is slow)."""
-    import lowincome_portal.lowincome_portal  # noqa: F401 - registers every page state
-
-    root = rx.State(_reflex_internal_init=True)
-    state = root.get_substate(state_cls.get_full_name().split("."))
-    key = (str(engine.url), username)
-    if key not in _TOKENS:
-        with unit_of_work(engine) as s:
-            _TOKENS[key] = auth.login(s, username, DEMO_PASSWORD).token
-    state.token = _TOKENS[key]
-    return state
 
 
 def snapshot(engine):
