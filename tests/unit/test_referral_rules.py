@@ -8,7 +8,6 @@ import pytest
 
 from lowincome_portal.domain import referrals as rules
 from lowincome_portal.domain.errors import ValidationError
-from lowincome_portal.resources.organisations import MultiChoices
 
 TODAY = date(2026, 11, 20)
 FENGHUANG, XINMIN, SHAPING, COUNTY = "500231100200", "500231100000", "500231101000", "500231000000"
@@ -158,9 +157,3 @@ def test_matching_by_kind_and_area():
     assert not rules.matches("education", "", "medical", FENGHUANG)
     assert not rules.matches("", "", "medical", FENGHUANG)  # offers nothing: sees nothing
     assert rules.covers(COUNTY, FENGHUANG) and rules.covers(FENGHUANG, FENGHUANG)
-
-
-def test_several_codes_choice_accepts_a_list_of_known_codes():
-    options = MultiChoices(rules.ASSISTANCE_KINDS)
-    assert "medical" in options and "medical education" in options and " medical " in options
-    assert "medical lottery" not in options and "" not in options
