@@ -5,6 +5,7 @@ The services (services/meetings.py, services/meeting_agenda.py) load rows and ca
 every Chinese word of the feature's rules is here, so pages, PDF and Excel say the same.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -82,6 +83,8 @@ MSG_MOVE_DIRECTION = "移动方向只能是上移或下移"
 MSG_ACTION_DONE = "该议题的决定事项{status}，不能再修改决定"
 MSG_ACTION_CLOSED = "该决定事项{status}，不能再次办结"
 MSG_HARD_CASE_OPEN = "该户已于 {day} 提交疑难个案，尚待联席会议研究，不能重复提交"
+MSG_REFER_KIND = "转介须选择救助类别"
+MSG_REFER_UNIT = "涉及家庭的转介须指定责任单位，由该单位承办转介事项"
 
 
 # --- months -------------------------------------------------------------------------------
@@ -285,3 +288,28 @@ def action_status_text(status: str, deadline: date, today: date) -> str:
     if status == OPEN and overdue_days(deadline, today):
         return f"已超期 {overdue_days(deadline, today)} 天"
     return ACTION_STATUS_LABELS.get(status, status)
+
+
+# --- a 转介 decision about a household: the referral it dispatched ------------------------------
+# The action item of such a decision names its referral in done_note ("转介事项编号 12"); that
+# mark is how recording the minutes again finds the referral instead of making a second one.
+
+_REFERRAL_MARK = re.compile(r"转介事项编号 ?(\d+)")
+
+
+def referral_note(referral_id: int, kind_label: str, unit_name: str) -> str:
+    """“已转介：转介事项编号 12（医疗救助，垫江县医疗保障局承办）” (what is known of it)."""
+    parts = "，".join(p for p in (kind_label, f"{unit_name}承办" if unit_name else "") if p)
+    return (f"已转介：转介事项编号 {referral_id}" + (f"（{parts}）" if parts else ""))[:500]
+
+
+def referral_kept_note(referral_id: int) -> str:
+    """The note when the meeting turns a 转介 into another decision: the referral already went
+    out and is left as it is (the referral service has no withdrawal; its holder is told)."""
+    return f"会议改变了“转介”决定；已派出的转介事项编号 {referral_id} 不随之撤回，如需撤回请联系承办单位"
+
+
+def referral_in_note(note: str | None) -> int | None:
+    """The referral id an action item's note names, or None."""
+    found = _REFERRAL_MARK.search(note or "")
+    return int(found.group(1)) if found else None

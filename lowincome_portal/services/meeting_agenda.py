@@ -27,14 +27,17 @@ from ..db.tables import (
     Meeting,
     MeetingAttendee,
     Organisation,
+    Referral,
     User,
 )
 from ..domain import areas as area_rules
 from ..domain import intake
 from ..domain import meetings as rules
+from ..domain import referrals as referral_rules
 from ..domain.errors import NotFound, ValidationError
 from ..domain.permissions import Actor, Scope, require
 from . import audit
+from . import referrals as referral_service
 from .households import lock_household
 from .resources import area_labels, area_range
 
@@ -367,12 +370,24 @@ MINUTES_FIELDS = ("discussion", "decision", "responsible_org_id", "responsible_u
 
 
 def record_minutes(session: Session, *, actor: Actor, item_id: int, discussion: str, decision: str,
-                   responsible_org_id=None, responsible_user_id=None, deadline=None, today: date) -> None:
+                   responsible_org_id=None, responsible_user_id=None, deadline=None, assistance_kind: str = "",
+                   today: date) -> None:
     """Record an item's discussion and decision (同意/不同意/转介/交办/暂缓; empty keeps the notes
     of an item not yet decided). 转介/交办/暂缓 make an action item linked to the item's household;
     recording again replaces the minutes and updates that action item (or cancels it when
     the new decision asks nothing), unless it is already done.
-    Who: meeting.manage in the meeting's area, until the minutes are approved."""
+
+    转介 of an item about a household also records a need (source 联席会议) of
+    `assistance_kind` (a code of domain/referrals.ASSISTANCE_KINDS, required then) and
+    dispatches it "assigned" to the responsible unit, through services/referrals.py, in this
+    transaction: a refusal there (unit not offering the kind or not serving the area, 不重 ...)
+    comes with that service's message and saves nothing. The action item's done_note names
+    the referral. Recording again keeps that first referral (no second need; a changed kind or
+    unit is not carried over: the referral is managed on its own page from then on); a decision
+    changed away from 转介 leaves the referral alone and says so in the action item's note.
+    Without a household, 转介 makes the action item only.
+    Who: meeting.manage in the meeting's area, until the minutes are approved; a referral also
+    needs need.record and referral.dispatch there (township staff and county civil affairs have them)."""
     item, meeting = lock_item(session, actor, item_id)
     if item.dropped:
         raise ValidationError(rules.MSG_ITEM_DROPPED)
@@ -387,24 +402,68 @@ def record_minutes(session: Session, *, actor: Actor, item_id: int, discussion: 
                                                                ActionItem.status != rules.CANCELLED))
     if current is not None and current.status != rules.OPEN:
         raise ValidationError(rules.MSG_ACTION_DONE.format(status=rules.ACTION_STATUS_LABELS[current.status]))
+    referral_id, created = item_referral(session, item.id), None
+    if minutes.decision == "refer" and item.household_id is not None and referral_id is None:
+        referral_id = created = _refer(session, actor, meeting, item, minutes, assistance_kind, today)
     old = {f: getattr(item, f) for f in MINUTES_FIELDS}
     new = {f: getattr(minutes, f) for f in MINUTES_FIELDS}
     for field, value in new.items():
         setattr(item, field, value)
     session.add(item)
-    _sync_action(session, actor, meeting, item, minutes, current)
+    _sync_action(session, actor, meeting, item, minutes, current, referral_id)
     touch(session, meeting)
     before, after = audit.changes(old, new)
     audit.record(session, actor=actor, action="update", entity="agenda_item", entity_id=item.id,
-                 old=before, new=after | {"household_id": item.household_id}, note="记录会议纪要")
+                 old=before, new=after | {"household_id": item.household_id}
+                 | ({"referral_id": created} if created else {}), note="记录会议纪要")
+
+
+def item_referral(session: Session, item_id: int) -> int | None:
+    """The referral an earlier 转介 of this agenda item dispatched, named in the note of one of
+    its action items (any status: a cancelled one keeps the mark), or None."""
+    notes = session.exec(select(ActionItem.done_note).where(ActionItem.agenda_item_id == item_id)
+                         .order_by(col(ActionItem.id).desc())).all()
+    return next((found for found in map(rules.referral_in_note, notes) if found), None)
+
+
+def _refer(session: Session, actor: Actor, meeting: Meeting, item: AgendaItem, minutes: rules.Minutes,
+           kind, today: date) -> int:
+    """The need and the assigned referral of a 转介 about the item's household; returns the
+    referral's id. The referral service checks its own permissions (need.record,
+    referral.dispatch), the kind, the unit and 不重; a refusal raises and the caller's unit of
+    work rolls everything back."""
+    kind = (kind or "").strip()
+    if not kind:
+        raise ValidationError(rules.MSG_REFER_KIND)
+    if minutes.responsible_org_id is None:
+        raise ValidationError(rules.MSG_REFER_UNIT)
+    area_name = area_labels(session, {meeting.area_code}).get(meeting.area_code, meeting.area_code)
+    need_id = referral_service.record_need(
+        session, actor=actor, household_id=item.household_id, kind=kind,
+        description=(minutes.discussion or item.title)[:2000], amount=None, urgency="normal", source="meeting",
+        source_ref=rules.meeting_title(area_name, meeting.month)[:60], today=today)
+    return referral_service.dispatch(session, actor=actor, need_id=need_id, mode="assigned",
+                                     organisation_id=minutes.responsible_org_id, today=today)
+
+
+def _referral_note(session: Session, referral_id: int) -> str:
+    """“已转介：转介事项编号 12（医疗救助，垫江县医疗保障局承办）”, from the referral as it stands."""
+    referral = session.get(Referral, referral_id)
+    if referral is None:  # not expected: referrals are never deleted
+        return rules.referral_note(referral_id, "", "")
+    unit = session.get(Organisation, referral.organisation_id) if referral.organisation_id else None
+    return rules.referral_note(referral_id, referral_rules.kind_label(referral.kind), unit.name if unit else "")
 
 
 def _sync_action(session: Session, actor: Actor, meeting: Meeting, item: AgendaItem, minutes: rules.Minutes,
-                 current: ActionItem | None) -> None:
+                 current: ActionItem | None, referral_id: int | None = None) -> None:
+    """Create, update or cancel the item's action item. `referral_id`: the referral a 转介 of this
+    item dispatched, named in the action item's done_note (or in why it is no longer 转介)."""
+    kept = rules.referral_kept_note(referral_id) if referral_id else ""
     if not minutes.makes_action:
         if current is not None:
             current.status = rules.CANCELLED
-            current.done_note = "会议改变决定"
+            current.done_note = kept or "会议改变决定"
             session.add(current)
             audit.record(session, actor=actor, action="update", entity="action_item", entity_id=current.id,
                          old={"status": rules.OPEN},
@@ -417,6 +476,8 @@ def _sync_action(session: Session, actor: Actor, meeting: Meeting, item: AgendaI
     values = {"title": rules.action_title(minutes.decision, subject), "decision": minutes.decision,
               "responsible_org_id": minutes.responsible_org_id, "responsible_user_id": minutes.responsible_user_id,
               "deadline": minutes.deadline, "household_id": item.household_id}
+    if referral_id:
+        values["done_note"] = _referral_note(session, referral_id) if minutes.decision == "refer" else kept
     if current is None:
         row = ActionItem(meeting_id=meeting.id, agenda_item_id=item.id, area_code=meeting.area_code, **values)
         session.add(row)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlmodel import Session, col, select
 
 from lowincome_portal.db.engine import engine_for
-from lowincome_portal.db.tables import AgendaItem, Application, Meeting, Organisation
+from lowincome_portal.db.tables import AgendaItem, Application, Meeting, Organisation, Referral
 from lowincome_portal.db.uow import unit_of_work
 from lowincome_portal.services import household_records, households, intake, intake_submit, meetings
 from lowincome_portal.services.households import today_in_china
@@ -108,8 +108,13 @@ def test_the_coordinator_runs_this_months_meeting(portal_url, new_page, township
     deadline = NEXT_MONTH + timedelta(days=9)
     record(page, hard, "assign", charity, deadline, "慈善会先行安置，村委协助租房")
     expect(page.locator(f"#item-decision-{hard}")).to_contain_text("交办")
+    page.locator(f"#minutes-kind-{waiting}").select_option("medical")   # a referral to 医保局 is dispatched
     record(page, waiting, "refer", medical, deadline, "大病医疗费用转医保局核实")
     expect(page.locator(f"#item-decision-{waiting}")).to_contain_text("转介")
+    with Session(engine) as s:  # the decision became a referral assigned to 医保局
+        referral = s.exec(select(Referral).join(AgendaItem, col(AgendaItem.household_id) == Referral.household_id)
+                          .where(AgendaItem.id == waiting)).one()
+    assert (referral.kind, referral.mode, str(referral.organisation_id)) == ("medical", "assigned", medical)
     for other in _undecided(engine, meeting.id):
         page.locator(f"#minutes-decision-{other}").select_option("approve")
         page.locator(f"#minutes-save-{other}").click()

@@ -8,7 +8,7 @@ import threading
 from datetime import date
 
 import pytest
-from sqlmodel import Session, func, select
+from sqlmodel import Session, col, func, select
 
 from lowincome_portal.db.tables import (
     ActionItem,
@@ -18,11 +18,15 @@ from lowincome_portal.db.tables import (
     HardCase,
     Meeting,
     MeetingAttendee,
+    Need,
     Organisation,
+    Referral,
 )
 from lowincome_portal.db.uow import unit_of_work
+from lowincome_portal.domain import meetings as rules
+from lowincome_portal.domain import referrals as referral_rules
 from lowincome_portal.domain.errors import PermissionDenied, ValidationError
-from lowincome_portal.services import households, meetings
+from lowincome_portal.services import households, meetings, referral_views
 from tests.idnumbers import make_id
 
 COUNTY = "500231000000"
@@ -90,9 +94,9 @@ def add_item(engine, actor, meeting_id, title, household_id=None, detail="") -> 
 
 
 def decide(engine, actor, item_id, decision, org=None, user=None, deadline=None, discussion="会议研究",
-           today=NOV_MEETING):
+           today=NOV_MEETING, kind=""):
     run(engine, meetings.record_minutes, actor=actor, item_id=item_id, discussion=discussion, decision=decision,
-        responsible_org_id=org, responsible_user_id=user, deadline=deadline, today=today)
+        responsible_org_id=org, responsible_user_id=user, deadline=deadline, assistance_kind=kind, today=today)
 
 
 def hold_and_approve(engine, actor, meeting_id, held_on, today):
@@ -107,10 +111,11 @@ def item_by_title(view: dict, text: str) -> dict:
 
 
 def snapshot(engine):
-    """Every meeting row and the audit count: a refusal must leave them as they were."""
+    """Every meeting, need and referral row and the audit count: a refusal must leave them as
+    they were."""
     with Session(engine) as s:
         rows = []
-        for table in (Meeting, MeetingAttendee, AgendaItem, ActionItem, HardCase):
+        for table in (Meeting, MeetingAttendee, AgendaItem, ActionItem, HardCase, Need, Referral):
             rows.append([tuple(r.model_dump(exclude={"created_at"}).values())
                          for r in s.exec(select(table).order_by(table.id)).all()])
         rows.append(s.exec(select(func.count()).select_from(AuditEntry)).one())
@@ -314,7 +319,7 @@ def test_minutes_with_each_decision(engine, xinmin):
              for code, home in zip(("approve", "refuse", "refer", "assign", "defer"), homes, strict=True)}
     decide(engine, xinmin, items["approve"], "approve", discussion="符合条件")
     decide(engine, xinmin, items["refuse"], "refuse", discussion="收入超标")
-    decide(engine, xinmin, items["refer"], "refer", org=ids["垫江县慈善会"], deadline="2026-12-10")
+    decide(engine, xinmin, items["refer"], "refer", org=ids["垫江县慈善会"], deadline="2026-12-10", kind="temporary")
     decide(engine, xinmin, items["assign"], "assign", user=xinmin.user_id, deadline=date(2026, 11, 30))
     decide(engine, xinmin, items["defer"], "defer")
     view = detail(engine, xinmin, meeting_id)
@@ -365,6 +370,127 @@ def test_refused_minutes_change_nothing(engine, xinmin, actor_of, changes, messa
     with pytest.raises(ValidationError, match=message):
         decide(engine, xinmin, item_id, **values)
     assert snapshot(engine) == before
+
+
+# --- 转介 about a household: a need and an assigned referral through the referral services ------
+
+def referral_rows(engine, household_id) -> tuple[list[Need], list[Referral]]:
+    with Session(engine) as s:
+        return (list(s.exec(select(Need).where(Need.household_id == household_id)).all()),
+                list(s.exec(select(Referral).where(Referral.household_id == household_id)).all()))
+
+
+def referral_keys(engine, household_id) -> tuple[list[tuple], list[tuple]]:
+    needs, referrals = referral_rows(engine, household_id)
+    return ([(n.id, n.kind, n.status) for n in needs],
+            [(r.id, r.need_id, r.kind, r.status, r.organisation_id, r.version) for r in referrals])
+
+
+def test_refer_about_a_household_records_a_need_and_an_assigned_referral(engine, xinmin):
+    ids = units(engine)
+    home = add_household(engine, xinmin, FENGHUANG, "陈大病")
+    meeting_id = create(engine, xinmin)
+    item_id = add_item(engine, xinmin, meeting_id, "陈大病户医疗费用负担重", household_id=home)
+    decide(engine, xinmin, item_id, "refer", org=ids["垫江县医疗保障局"], deadline=date(2026, 12, 10),
+           discussion="住院自付部分转医保局核实救助", kind="medical")
+
+    (need,), (referral,) = referral_rows(engine, home)
+    assert (need.kind, need.source, need.source_ref, need.urgency, need.status) == (
+        "medical", "meeting", "新民镇 2026年11月 困难群众联席会议", "normal", "referred")
+    assert need.description == "住院自付部分转医保局核实救助" and need.recorded_on == NOV_MEETING
+    assert (referral.need_id, referral.mode, referral.status, referral.organisation_id) == (
+        need.id, "assigned", "assigned", ids["垫江县医疗保障局"])
+    action = detail(engine, xinmin, meeting_id)["actions"][0]
+    assert action["decision"] == "refer" and action["household_id"] == home
+    assert action["done_note"] == f"已转介：转介事项编号 {referral.id}（医疗救助，垫江县医疗保障局承办）"
+    with Session(engine) as s:
+        shown = referral_views.household_needs(s, actor=xinmin, household_id=home)
+        audit_entry = s.exec(select(AuditEntry).where(AuditEntry.entity == "agenda_item",
+                                                      AuditEntry.entity_id == str(item_id))
+                             .order_by(col(AuditEntry.id).desc())).first()
+    assert [(n["source_label"], n["kind_label"], [(r["id"], r["status_label"], r["organisation_name"])
+                                                  for r in n["referrals"]]) for n in shown] == [
+        ("联席会议", "医疗救助", [(referral.id, "已派单", "垫江县医疗保障局")])]
+    assert f'"referral_id": {referral.id}' in audit_entry.new_values
+
+    # no discussion: the need says what the item says
+    other = add_household(engine, xinmin, CHANGLING, "吴小花")
+    second = add_item(engine, xinmin, meeting_id, "吴小花户子女上学困难", household_id=other)
+    decide(engine, xinmin, second, "refer", org=ids["垫江县慈善会"], deadline=date(2026, 12, 10), discussion="",
+           kind="education")
+    (need,), (referral,) = referral_rows(engine, other)
+    assert need.description == "吴小花户子女上学困难" and referral.organisation_id == ids["垫江县慈善会"]
+
+
+def test_refer_without_a_household_makes_the_action_item_only(engine, xinmin):
+    ids = units(engine)
+    meeting_id = create(engine, xinmin)
+    item_id = add_item(engine, xinmin, meeting_id, "全镇大病患者摸排")
+    decide(engine, xinmin, item_id, "refer", org=ids["垫江县医疗保障局"], deadline=date(2026, 12, 10))
+    with Session(engine) as s:
+        assert s.exec(select(func.count()).select_from(Need)).one() == 0
+        assert s.exec(select(func.count()).select_from(Referral)).one() == 0
+    assert [a["done_note"] for a in detail(engine, xinmin, meeting_id)["actions"]] == [""]
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"kind": ""}, rules.MSG_REFER_KIND),
+    ({"kind": "flying"}, "救助类别"),
+    ({"org": "慈善会"}, referral_rules.MSG_ASSIGNEE_UNFIT.format(kind="医疗救助")),   # 慈善会 offers no 医疗救助
+    ({"org": None, "user": "xinmin"}, rules.MSG_REFER_UNIT),
+])
+def test_refused_referral_decisions_save_nothing(engine, xinmin, changes, message):
+    ids = units(engine)
+    home = add_household(engine, xinmin, FENGHUANG, "陈大病")
+    meeting_id = create(engine, xinmin)
+    item_id = add_item(engine, xinmin, meeting_id, "陈大病户医疗费用负担重", household_id=home)
+    values = {"decision": "refer", "org": ids["垫江县医疗保障局"], "user": None, "deadline": date(2026, 12, 10),
+              "kind": "medical"} | changes
+    if values["org"] == "慈善会":
+        values["org"] = ids["垫江县慈善会"]
+    if values["user"] == "xinmin":
+        values["user"] = xinmin.user_id
+    before = snapshot(engine)
+    with pytest.raises(ValidationError) as refused:
+        decide(engine, xinmin, item_id, **values)
+    assert message in refused.value.message
+    assert snapshot(engine) == before
+    assert referral_keys(engine, home) == ([], [])
+
+
+def test_recording_a_referral_again_keeps_the_first_one(engine, xinmin):
+    ids = units(engine)
+    home = add_household(engine, xinmin, FENGHUANG, "陈大病")
+    meeting_id = create(engine, xinmin)
+    item_id = add_item(engine, xinmin, meeting_id, "陈大病户医疗费用负担重", household_id=home)
+    decide(engine, xinmin, item_id, "refer", org=ids["垫江县医疗保障局"], deadline=date(2026, 12, 10), kind="medical")
+    (_need,), (referral,) = referral_rows(engine, home)
+    first = referral_keys(engine, home)
+    named = f"已转介：转介事项编号 {referral.id}（医疗救助，垫江县医疗保障局承办）"
+
+    # again, with a new deadline and no kind: the minutes change, the referral stays the one
+    decide(engine, xinmin, item_id, "refer", org=ids["垫江县医疗保障局"], deadline=date(2026, 12, 20),
+           discussion="补充：医保局 12 月 20 日前答复")
+    assert referral_keys(engine, home) == first
+    (action,) = detail(engine, xinmin, meeting_id)["actions"]
+    assert action["deadline"] == "2026-12-20" and action["done_note"] == named
+
+    # away from 转介: the action item is cancelled and says the referral stays; the referral is untouched
+    decide(engine, xinmin, item_id, "approve")
+    with Session(engine) as s:
+        cancelled = s.exec(select(ActionItem).where(ActionItem.agenda_item_id == item_id)).one()
+    assert cancelled.status == "cancelled" and cancelled.done_note == rules.referral_kept_note(referral.id)
+    assert referral_keys(engine, home) == first
+    # to 交办: a new action item, which says so too
+    decide(engine, xinmin, item_id, "assign", user=xinmin.user_id, deadline=date(2026, 12, 20))
+    assert [a["done_note"] for a in detail(engine, xinmin, meeting_id)["actions"]] == \
+        [rules.referral_kept_note(referral.id)]
+    # back to 转介 (even with another kind): still the first referral, named again
+    decide(engine, xinmin, item_id, "refer", org=ids["垫江县慈善会"], deadline=date(2026, 12, 20), kind="temporary")
+    assert referral_keys(engine, home) == first
+    assert [a["done_note"] for a in detail(engine, xinmin, meeting_id)["actions"]] == [named]
+    with Session(engine) as s:
+        assert s.get(Referral, referral.id).status == "assigned"
 
 
 def test_approval_needs_a_held_meeting_with_every_item_decided_then_nothing_changes(engine, xinmin, actor_of):
@@ -458,7 +584,7 @@ def test_done_action_items_leave_the_next_agenda_and_open_ones_stay(engine, xinm
     referred = add_item(engine, xinmin, november, "乙户医疗费用报销", household_id=homes["乙户主"])
     deferred = add_item(engine, xinmin, november, "丙户是否纳入低保", household_id=homes["丙户主"])
     decide(engine, xinmin, done, "assign", org=ids["垫江县慈善会"], deadline=date(2026, 11, 30))
-    decide(engine, xinmin, referred, "refer", org=ids["垫江县医疗保障局"], deadline=date(2026, 12, 15))
+    decide(engine, xinmin, referred, "refer", org=ids["垫江县医疗保障局"], deadline=date(2026, 12, 15), kind="medical")
     decide(engine, xinmin, deferred, "defer", discussion="材料不全")
     hold_and_approve(engine, xinmin, november, NOV_MEETING, date(2026, 11, 21))
     actions = {a["agenda_item_id"]: a["id"] for a in detail(engine, xinmin, november)["actions"]}
@@ -491,8 +617,12 @@ def test_done_action_items_leave_the_next_agenda_and_open_ones_stay(engine, xinm
     january = create(engine, xinmin, month=JAN, planned_on=date(2027, 1, 20), today=date(2027, 1, 6))
     items = detail(engine, xinmin, january, today=date(2027, 1, 6))["items"]
     assert items[0]["title"] == "上月会议未形成需办理的决定事项"
-    assert [(i["kind"], i["action_item_id"]) for i in items[1:]] == [("follow_up", actions[referred])]
+    # the decision is followed up, and the referral it dispatched to 医保局, now past its
+    # delivery deadline, is listed by the referral feature's own agenda source
+    assert [(i["kind"], i["action_item_id"], i["household_id"]) for i in items[1:]] == [
+        ("follow_up", actions[referred], homes["乙户主"]), ("referral", None, homes["乙户主"])]
     assert items[1]["title"].endswith("已超期 22 天）")
+    assert items[2]["title"].startswith("超期未办结：乙户主户 医疗救助（垫江县医疗保障局承办")
 
 
 # --- the county's view --------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """The agenda of one meeting: each item with its kind, title, detail and household, the
 buttons that reorder, drop and restore it, its minutes form, and what was decided.
 
+For an item about a household the form also asks the assistance kind: a 转介 decision
+then records a need and dispatches it to the responsible unit (services/meeting_agenda.py).
 The minutes form uses native <select>s: they submit with the form, allow an empty "not
 chosen" option, and take a recorded value as their default. Titles, details and
 discussions are drawn with rx.text, so whatever a user typed shows as text, never markup.
@@ -9,6 +11,7 @@ discussions are drawn with rx.text, so whatever a user typed shows as text, neve
 import reflex as rx
 
 from ...domain.meetings import DECISIONS
+from ...domain.referrals import ASSISTANCE_KINDS
 from .state import MeetingState as S
 
 KIND_COLOURS = (("application", "blue"), ("overdue", "red"), ("hard_case", "purple"), ("follow_up", "orange"),
@@ -50,6 +53,10 @@ def _minutes_form(item) -> rx.Component:
                                         item["responsible_user_id"], S.people)),
                 _label("办理期限", rx.input(type="date", name="deadline", default_value=item["deadline"],
                                            id="minutes-deadline-" + item_id, width="11em")),
+                # 转介 of an item about a household dispatches a referral of this kind to the unit
+                rx.cond(item["household_href"] != "",
+                        _label("转介救助类别", _select("assistance_kind", "minutes-kind-" + item_id, "", None,
+                                                   fixed=ASSISTANCE_KINDS))),
                 rx.button("保存记录", type="submit", size="2", id="minutes-save-" + item_id),
                 spacing="3", align="end", wrap="wrap",
             ),

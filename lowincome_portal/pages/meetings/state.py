@@ -129,14 +129,16 @@ class MeetingState(SessionState):
     @rx.event
     @protected(MANAGE)
     def save_minutes(self, actor, form_data: dict):
-        """One item's discussion, decision, responsible unit or person and deadline."""
+        """One item's discussion, decision, responsible unit or person and deadline (and, for a
+        转介 about a household, the assistance kind of the referral it dispatches)."""
         with unit_of_work() as session:
             meetings.record_minutes(
                 session, actor=actor, item_id=_id(form_data.get("item_id")),
                 discussion=form_text(form_data, "discussion"), decision=form_text(form_data, "decision"),
                 responsible_org_id=form_text(form_data, "responsible_org_id"),
                 responsible_user_id=form_text(form_data, "responsible_user_id"),
-                deadline=form_text(form_data, "deadline"), today=today_in_china())
+                deadline=form_text(form_data, "deadline"),
+                assistance_kind=form_text(form_data, "assistance_kind"), today=today_in_china())
         self._done(actor, "已保存会议记录和决定")
 
     # --- the meeting's course ---------------------------------------------------------------
