@@ -1,5 +1,6 @@
 """The demo county (垫江县, sample data): areas, partner organisations, one login per role,
-a dated policy series, fifteen demo households, applications at every stage of intake and last month's joint meeting.
+a dated policy series, fifteen demo households, applications at every stage of intake,
+last month's joint meeting and needs and referrals at every stage.
 
 Idempotent: running it again adds only what is missing. The areas are a sample to be
 replaced by the county's own list (`lowincome-portal load-areas FILE.csv`).
@@ -18,6 +19,7 @@ from ..services import audit, parameters, security
 from .applications import seed_demo_applications
 from .households import seed_demo_households
 from .meetings import seed_demo_meeting
+from .referrals import seed_demo_referrals
 from .policy_series import seed_policy_series
 
 DEMO_PASSWORD = "Demo2026pass"
@@ -89,6 +91,7 @@ def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
         seed_demo_applications(session)
         session.flush()
         seed_demo_meeting(session)
+        seed_demo_referrals(session)
     return list(LOGINS)
 
 

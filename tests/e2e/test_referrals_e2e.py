@@ -85,7 +85,7 @@ def test_a_pooled_need_is_claimed_by_one_partner_and_delivered(portal_url, new_p
     partner_a.locator(f"#amount-{referral.id}").fill("800")
     partner_a.locator(f"#complete-{referral.id}").click()
     expect(partner_a.locator("#mine-table")).to_contain_text("已办结")
-    expect(partner_a.locator("#partner-figures")).to_contain_text("800")
+    expect(partner_a.locator("#mine-table")).to_contain_text("800.00")
     screenshot(partner_a, "referral-2-partner")
     with Session(engine) as s:
         assert s.get(Need, need["need_id"]).status == "met"
