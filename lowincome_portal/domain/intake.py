@@ -73,12 +73,12 @@ def _household(f: CaseFacts) -> str | None:
 
 
 def _visit(f: CaseFacts) -> str | None:
-    return None if f.visit_since_accepted else "尚未记录受理后的入户调查（走访），请先完成入户调查表"
+    return None if f.visit_since_accepted else "尚未记录受理（或退回）后的入户调查（走访），请先完成入户调查表"
 
 
 def _economic_status(f: CaseFacts) -> str | None:
     return (None if f.economic_status_since_accepted
-            else "尚未录入受理后核实的家庭经济状况，请先完成入户调查表")
+            else "尚未录入受理（或退回）后核实的家庭经济状况，请先完成入户调查表")
 
 
 def _notice_posted(f: CaseFacts) -> str | None:

@@ -58,10 +58,11 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "intake.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
     # the monthly joint meeting (困难群众联席会议): township staff (civil affairs leads) run their
     # township's, county civil affairs the county's; agriculture and the county see them all.
-    # Minutes name households, so leaders (who see counts, never a person) get the overview only.
+    # Minutes name households, so leaders (who see counts, never a person) do not open them;
+    # their summary of meetings held belongs to the leaders' summary page.
     "meeting.view": CASEWORKERS,
     "meeting.manage": (TOWNSHIP_STAFF, COUNTY_CIVIL),
-    "meeting.overview": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
+    "meeting.overview": (COUNTY_CIVIL, COUNTY_AGRI),
     "action_item.update": (TOWNSHIP_STAFF, COUNTY_CIVIL, COUNTY_AGRI),
     "hard_case.raise": CASEWORKERS,
     # 分类救助帮扶: caseworkers record needs; township staff and the county dispatch them;

@@ -75,7 +75,8 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
                        .join(Referral, col(Referral.need_id) == Need.id, isouter=True)
                        .join(Organisation, col(Organisation.id) == Referral.organisation_id, isouter=True)
                        .where(Need.household_id == household_id)).all()
-    names = _Names(session, {s.recorded_by for s in statuses} | {t.created_by for t in tags},
+    names = _Names(session, {s.recorded_by for s in statuses} | {t.created_by for t in tags}
+                   | {need.recorded_by for need, _, _ in aid},
                    {e.username for e in entries})
     area_path, place = _area_texts(session, household.area_code)
     member_names = {m.id: m.name for m in members}

@@ -63,11 +63,21 @@ def record_event(session: Session, application: Application, actor: Actor | None
         comment=comment, on_day=day))
 
 
+def _round_start(session: Session, application: Application) -> date | None:
+    """The day the current investigation round began: acceptance, or the last time the case
+    was sent back for re-investigation (a return asks for new facts, not the old visit)."""
+    returned = session.exec(select(func.max(ApplicationEvent.on_day)).where(
+        ApplicationEvent.application_id == application.id, ApplicationEvent.action == "return")).one()
+    if returned and application.accepted_on:
+        return max(returned, application.accepted_on)
+    return application.accepted_on
+
+
 def facts_for(session: Session, application: Application, today: date,
               transition: intake.Transition | None = None) -> intake.CaseFacts:
     """What the guards of `transition` (or of every move, when None) look at."""
     household_id = application.household_id
-    since = application.accepted_on
+    since = _round_start(session, application)
     visit = status = False
     if household_id and since:
         visit = session.exec(select(func.count()).select_from(Visit).where(

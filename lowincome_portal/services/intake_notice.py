@@ -137,7 +137,9 @@ def resolve_objection(session: Session, *, actor: Actor, objection_id: int, reso
     row = session.get(Objection, objection_id)
     if row is None:
         raise NotFound(MSG_NO_OBJECTION)
-    load(session, actor, row.application_id, "application.notice", lock=True)
+    application = load(session, actor, row.application_id, "application.notice", lock=True)
+    if not intake.is_open(application.track, application.state):
+        raise ValidationError(MSG_OBJECTION_CLOSED)
     session.refresh(row)
     if row.resolved_on is not None:
         raise ValidationError(MSG_RESOLVED.format(day=row.resolved_on.isoformat()))

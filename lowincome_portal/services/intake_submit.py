@@ -111,7 +111,8 @@ def create_at_station(session: Session, *, actor: Actor, form: dict, today: date
                       track: str = intake.ASSISTANCE, options: dict | None = None) -> int:
     """An application entered by station staff for a resident who is there (代办), or a
     monitoring lead found on a visit. The staff accept it at once: the applicant signed the
-    authorisation in front of them, so the case starts at 信息比对 (or 入户核实) the same day.
+    authorisation in front of them, so the case starts at 信息比对 (or 入户核实) the same day - when
+    the clerk may accept; a village clerk's entry waits at 待受理 for the township.
     Returns the application id. Who: application.create in the village's area, plus the
     accepting role of the track's first step."""
     values = _checked(session, form, today)
@@ -123,8 +124,10 @@ def create_at_station(session: Session, *, actor: Actor, form: dict, today: date
     channel = "lead" if track == intake.MONITORING else "station"
     row = _new_application(session, values, track=track, channel=channel, today=today, actor=actor)
     first = "accept" if track == intake.ASSISTANCE else "start_check"
-    take_step(session, actor=actor, application_id=row.id, action=first, comment="窗口受理", today=today,
-              options=options)
+    # village staff help residents apply (代办) but acceptance is the township's: their entry waits
+    if any(t.action == first for t in intake.available(track, row.state, actor.roles)):
+        take_step(session, actor=actor, application_id=row.id, action=first, comment="窗口受理", today=today,
+                  options=options)
     return row.id
 
 

@@ -15,11 +15,13 @@ from ..db.tables import ApplicationEvent, Objection, PublicNotice
 from ..db.timeutil import china_text
 from ..domain import intake
 from ..domain import registry as codes
+from ..domain.errors import ValidationError
 from ..domain.masking import mask_id_number, mask_phone
 from ..domain.permissions import Actor, Scope, can
 from .areas import area_path
 from .intake import facts_for, load
 from .means_test import assess_facts
+from .parameters import MissingParameter
 from .worklist import clock, due_soon_until
 
 DECISION_LABELS = {"approved": "认定", "refused": "不予认定"}
@@ -135,7 +137,7 @@ def _assessment(session: Session, app, today: date) -> dict | None:
         return None
     try:
         a = assess_facts(session, app.household_id, today)
-    except Exception:  # noqa: BLE001 - no members or no policy yet: nothing to advise
+    except (ValidationError, MissingParameter):  # no members or no policy yet: nothing to advise
         return None
     return {"recommended": codes.TAG_LABELS.get(a.recommended or "", "不符合救助条件"),
             "qualifies": "、".join(codes.TAG_LABELS[t] for t in a.qualifies) or "无",

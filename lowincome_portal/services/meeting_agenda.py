@@ -440,7 +440,9 @@ def _refer(session: Session, actor: Actor, meeting: Meeting, item: AgendaItem, m
     area_name = area_labels(session, {meeting.area_code}).get(meeting.area_code, meeting.area_code)
     need_id = referral_service.record_need(
         session, actor=actor, household_id=item.household_id, kind=kind,
-        description=(minutes.discussion or item.title)[:2000], amount=None, urgency="normal", source="meeting",
+        # the item's title names the family: the need may reach partners' pool, so never copy it
+        description=(minutes.discussion or f"联席会议决定转介：{referral_rules.kind_label(kind)}")[:2000],
+        amount=None, urgency="normal", source="meeting",
         source_ref=rules.meeting_title(area_name, meeting.month)[:60], today=today)
     return referral_service.dispatch(session, actor=actor, need_id=need_id, mode="assigned",
                                      organisation_id=minutes.responsible_org_id, today=today)
@@ -500,7 +502,6 @@ def overdue_referrals(session: Session, meeting: Meeting, today: date) -> list[I
     """The township's referrals nobody claimed by the claim deadline, or not completed by the
     delivery deadline (the county meeting hears what townships refer to it, as for hard cases)."""
     # imported here, so this appended block is the referral feature's only hook in this module
-    from ..domain import referrals as referral_rules
     from .referral_views import overdue_for_agenda
 
     if _is_county(meeting):

@@ -45,12 +45,12 @@ State of an action item (action_state): 已办结 when done (on or before the da
 deadline, else 未办结.
 """
 
-import re
 from datetime import date
 
 from ..documents.base import (Column, chinese_date, document, fields, heading, paragraph, render_pdf,
                               sign_off, table, title, together)
-from ..domain.masking import mask_bank_account, mask_id_number, mask_phone
+from ..domain.masking import mask_id_number
+from ..domain.masking import mask_numbers_in as scrub
 from ..domain.meetings import CANCELLED, DECISIONS, DONE, SUPERSEDED
 from .workbook_writer import workbook_bytes
 
@@ -142,20 +142,6 @@ def household_text(household: dict | None, sep: str = "") -> str:
 
 # Digit runs long enough to be a personal number. Shorter runs (dates, 8-digit office
 # lines, tracking numbers) stay as typed.
-_LONG_NUMBER = re.compile(r"(?<![0-9A-Za-z])\d{11,}[Xx]?(?![0-9A-Za-z])")
-
-
-def scrub(text: object) -> str:
-    """Free text with personal numbers masked: an 18/15-character ID, an 11-digit mobile
-    (1xx), any other run of 12+ digits as a bank account."""
-    def mask(match: re.Match) -> str:
-        value = match.group(0)
-        if len(value) in (15, 18):
-            return mask_id_number(value)
-        if len(value) == 11 and value.isdigit() and value.startswith("1"):
-            return mask_phone(value)
-        return mask_bank_account(value) if len(value) >= 12 else value
-    return _LONG_NUMBER.sub(mask, "" if text is None else str(text))
 
 
 def month_text(day: date) -> str:

@@ -28,7 +28,7 @@ from ..domain import areas as area_rules
 from ..domain import referrals as rules
 from ..domain import working_days
 from ..domain.errors import NotFound, PermissionDenied
-from ..domain.masking import mask_name, mask_phone
+from ..domain.masking import mask_name, mask_name_in, mask_numbers_in, mask_phone
 from ..domain.permissions import Actor, Scope, can, require
 from ..resources.organisations import KINDS as ORGANISATION_KINDS
 from .households import today_in_china
@@ -131,7 +131,9 @@ def partner_pool(session: Session, *, actor: Actor, today: date | None = None) -
     rows = session.exec(query.order_by(col(Referral.claim_due_on), Referral.id).limit(MAX_ROWS)).all()
     places = area_labels(session, {r.area_code for r, *_ in rows})
     return [{**_labels(r), **_clocks(r, today), "village": places.get(r.area_code, ""), "member_count": size,
-             "description": text, "amount": _money(amount), "head_name": mask_name(name)}
+             # staff may have named the family or typed a number in the need: not before a claim
+             "description": mask_numbers_in(mask_name_in(text, name)), "amount": _money(amount),
+             "head_name": mask_name(name)}
             for r, name, size, text, amount in rows]
 
 

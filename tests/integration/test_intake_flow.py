@@ -192,6 +192,15 @@ def test_wrong_step_role_area_or_stale_page_changes_nothing(engine, actor_of):
     assert app_of(engine, number).state == "submitted"
 
 
+def test_a_village_clerks_entry_waits_for_the_township_to_accept(engine, actor_of):
+    with unit_of_work(engine) as s:
+        app_id = intake_submit.create_at_station(s, actor=actor_of("fenghuang"), form=form(), today=START)
+    with Session(engine) as s:
+        app = s.get(Application, app_id)
+    assert (app.state, app.channel, app.household_id) == ("submitted", "station", None)
+    assert step(engine, actor_of("xinmin"), app_id, "accept", START) == "data_check"
+
+
 def test_station_entry_accepts_at_once_and_a_lead_reaches_monitoring(engine, actor_of):
     with unit_of_work(engine) as s:
         app_id = intake_submit.create_at_station(s, actor=actor_of("xinmin"), form=form(), today=START)
@@ -272,6 +281,10 @@ def test_a_case_sent_back_from_notice_needs_a_new_notice(engine, actor_of):
     step(engine, actor_of("minzheng"), app.id, "return", START + timedelta(days=13), comment="收入需重新核实")
     app = app_of(engine, number)
     assert app.state == "investigation" and app.notice_id is None
+    # sent back for re-investigation: the old visit and status no longer count
+    with pytest.raises(ValidationError, match="退回）后的入户调查"):
+        step(engine, actor_of("xinmin"), app.id, "complete_investigation", START + timedelta(days=14))
+    investigate(engine, actor_of("xinmin"), app.household_id, START + timedelta(days=14))
     step(engine, actor_of("xinmin"), app.id, "complete_investigation", START + timedelta(days=14))
     step(engine, actor_of("xinmin"), app.id, "approve_preliminary", START + timedelta(days=14))
     with pytest.raises(ValidationError, match="尚未登记公示张贴日期"):

@@ -413,13 +413,15 @@ def test_refer_about_a_household_records_a_need_and_an_assigned_referral(engine,
         ("联席会议", "医疗救助", [(referral.id, "已派单", "垫江县医疗保障局")])]
     assert f'"referral_id": {referral.id}' in audit_entry.new_values
 
-    # no discussion: the need says what the item says
+    # no discussion: the need gets a neutral description, never the item title
     other = add_household(engine, xinmin, CHANGLING, "吴小花")
     second = add_item(engine, xinmin, meeting_id, "吴小花户子女上学困难", household_id=other)
     decide(engine, xinmin, second, "refer", org=ids["垫江县慈善会"], deadline=date(2026, 12, 10), discussion="",
            kind="education")
     (need,), (referral,) = referral_rows(engine, other)
-    assert need.description == "吴小花户子女上学困难" and referral.organisation_id == ids["垫江县慈善会"]
+    # without a discussion the need gets a neutral description: the item's title names the
+    # family, and a returned referral goes to partners' pool
+    assert need.description == "联席会议决定转介：教育救助" and referral.organisation_id == ids["垫江县慈善会"]
 
 
 def test_refer_without_a_household_makes_the_action_item_only(engine, xinmin):
@@ -636,7 +638,7 @@ def test_overdue_townships_lists_those_that_did_not_meet(engine, xinmin, actor_o
                              today=date(2026, 10, 10))
     with Session(engine) as s:
         october = meetings.overdue_townships(s, actor=minzheng, month=OCT, today=date(2026, 11, 10))
-        running = meetings.overdue_townships(s, actor=actor_of("lingdao"), month="2026-11", today=date(2026, 11, 10))
+        running = meetings.overdue_townships(s, actor=actor_of("nongye"), month="2026-11", today=date(2026, 11, 10))
         with pytest.raises(PermissionDenied):
             meetings.overdue_townships(s, actor=xinmin, month=OCT, today=date(2026, 11, 10))
     by_name = {r["area_name"]: r for r in october}

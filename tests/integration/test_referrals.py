@@ -419,6 +419,18 @@ def test_pool_items_are_masked_and_contact_is_for_the_claimer_only(engine, actor
     assert staff["phone"] != PHONE and staff["household_href"] == f"/households/{hid}"
 
 
+def test_a_need_that_names_the_family_is_masked_in_the_pool(engine, actor_of):
+    """Staff write needs in their own words; before a claim the pool shows neither the name
+    nor a phone typed into the description."""
+    hid, number = add_household(engine, actor_of("xinmin"), name="张大山")
+    need = record(engine, actor_of("xinmin"), hid, description=f"张大山户房屋漏雨，联系其子 {PHONE}")
+    dispatch(engine, actor_of("xinmin"), need)
+    with Session(engine) as s:
+        [item] = referral_views.partner_pool(s, actor=actor_of("cishan"), today=DAY)
+    assert item["description"].startswith("张**户房屋漏雨")
+    assert "张大山" not in item["description"] and PHONE not in item["description"]
+
+
 def test_notifications_count_and_mark_read(engine, actor_of):
     _, referral_id, _ = pooled(engine, actor_of)
     a = actor_of("cishan")

@@ -127,10 +127,10 @@ MSG_NOTICE_NOT_POSTED = "尚未登记公示张贴日期"
 GUARD_CASES = {
     "consent": ({"consent": False}, "申请人尚未授权核查家庭经济状况，不能受理", {"consent": True}),
     "household": ({"household_id": None}, "申请尚未关联家庭档案", {"household_id": 7}),
-    "visit": ({"visit_since_accepted": False}, "尚未记录受理后的入户调查（走访），请先完成入户调查表",
+    "visit": ({"visit_since_accepted": False}, "尚未记录受理（或退回）后的入户调查（走访），请先完成入户调查表",
               {"visit_since_accepted": True}),
     "economic_status": ({"economic_status_since_accepted": False},
-                        "尚未录入受理后核实的家庭经济状况，请先完成入户调查表",
+                        "尚未录入受理（或退回）后核实的家庭经济状况，请先完成入户调查表",
                         {"economic_status_since_accepted": True}),
     "notice_posted": ({"notice_posted_on": None}, MSG_NOTICE_NOT_POSTED, {"notice_posted_on": date(2026, 10, 9)}),
     # on the notice's last day it is still running; the day after, it is over

@@ -126,9 +126,10 @@ class ApplicationState(SessionState):
     @rx.event
     @protected("application.notice")
     def resolve_objection(self, actor, form_data: dict):
-        objection = self.panel.removeprefix("resolve:")
+        objection = self.panel.removeprefix("resolve:") if self.panel.startswith("resolve:") else ""
         with unit_of_work() as session:
-            intake_notice.resolve_objection(session, actor=actor, objection_id=int(objection or 0),
+            intake_notice.resolve_objection(session, actor=actor,
+                                            objection_id=int(objection) if objection.isdigit() else 0,
                                             resolution=form_data.get("resolution", ""), today=today_in_china())
         self._done(actor, "异议处理结果已登记")
 
