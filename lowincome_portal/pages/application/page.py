@@ -5,6 +5,7 @@ means test advice, the decision, and every step taken so far."""
 import reflex as rx
 
 from ... import routes
+from ...components.history import history_row
 from ...components.shell import shell
 from ...components.table import data_table
 from ...domain.registry import MONITORING_TYPES
@@ -226,15 +227,8 @@ def _assessment_and_decision() -> rx.Component:
 def _events() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("办理记录", size="3"),
-        rx.foreach(S.events, lambda e: rx.hstack(
-            rx.text(e["at"], size="2", color_scheme="gray", min_width="10em"),
-            rx.badge(e["action"], variant="soft"),
-            rx.text("→ ", e["to_state"], size="2"),
-            rx.text(e["comment"], size="2", white_space="pre-wrap"),
-            rx.spacer(),
-            rx.text(e["actor"], size="1", color_scheme="gray"),
-            width="100%", align="center", border_bottom="1px solid var(--gray-4)", padding_y="0.35em",
-        )),
+        rx.foreach(S.events, lambda e: history_row(e["at"], e["action"], "→ " + e["to_state"], e["comment"],
+                                                    who=e["actor"])),
         spacing="1", width="100%", id="app-events"), width="100%")
 
 

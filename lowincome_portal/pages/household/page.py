@@ -4,11 +4,18 @@ over time, visits, the means test and one timeline of everything that happened t
 import reflex as rx
 
 from ... import routes
+from ...components.history import history_row
 from ...components.shell import shell
 from ...components.table import data_table
 from ..resources.common import back_link
-from .forms import (dated_reason_fields, economic_fields, member_edit_fields, member_fields, tag_fields,
-                    visit_fields)
+from .forms import (
+    dated_reason_fields,
+    economic_fields,
+    member_edit_fields,
+    member_fields,
+    tag_fields,
+    visit_fields,
+)
 from .needs import needs_tab
 from .state import HouseholdState as S
 
@@ -252,14 +259,8 @@ def _assess_tab() -> rx.Component:
 
 def _timeline_tab() -> rx.Component:
     return rx.vstack(
-        rx.foreach(S.timeline, lambda t: rx.hstack(
-            rx.text(t["at"], size="2", color_scheme="gray", min_width="11em"),
-            rx.badge(t["kind"], variant="soft", min_width="6em"),
-            rx.text(t["summary"], size="2"),
-            rx.spacer(),
-            rx.text(t["who"], size="1", color_scheme="gray"),
-            width="100%", align="center", border_bottom="1px solid var(--gray-4)", padding_y="0.35em",
-        )),
+        rx.foreach(S.timeline, lambda t: history_row(t["at"], t["kind"], t["summary"], who=t["who"],
+                                                      at_width="11em")),
         spacing="0", width="100%", id="timeline",
     )
 

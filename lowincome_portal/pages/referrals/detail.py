@@ -8,6 +8,7 @@ service refuses the rest and the page shows nothing). Partners act on /partner.
 import reflex as rx
 
 from ... import routes
+from ...components.history import history_row
 from ...components.shell import shell
 from ...db.uow import unit_of_work
 from ...domain import referrals as rules
@@ -125,16 +126,8 @@ def _outcome() -> rx.Component:
 def _steps() -> rx.Component:
     return rx.card(rx.vstack(
         rx.heading("办理过程", size="3"),
-        rx.foreach(S.steps, lambda e: rx.hstack(
-            rx.text(e["at"], size="2", color_scheme="gray", min_width="10em"),
-            rx.badge(e["action_label"], variant="soft"),
-            rx.text("→ ", e["status_label"], size="2"),
-            rx.text(e["organisation_name"], size="2"),
-            rx.text(e["comment"], size="2", white_space="pre-wrap"),
-            rx.spacer(),
-            rx.text(e["actor_name"], size="1", color_scheme="gray"),
-            width="100%", align="center", border_bottom="1px solid var(--gray-4)", padding_y="0.35em",
-        )),
+        rx.foreach(S.steps, lambda e: history_row(e["at"], e["action_label"], "→ " + e["status_label"],
+                                                   e["organisation_name"], e["comment"], who=e["actor_name"])),
         spacing="1", width="100%", id="referral-steps"), width="100%")
 
 
