@@ -36,6 +36,15 @@ MEETINGS = "/meetings"
 MEETING_NEW = "/meetings/new"
 MEETING = "/meetings/[meeting_id]"
 
+# 统一监测预警: the warning inbox, one warning, and the department file import.
+WARNINGS = "/warnings"
+WARNING = "/warnings/[warning_id]"
+MONITORING_IMPORT = "/monitoring/import"
+
+
+def warning(warning_id) -> str:
+    return f"/warnings/{warning_id}"
+
 
 def resource_list(name: str) -> str:
     return f"/r/{name}"

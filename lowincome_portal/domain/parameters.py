@@ -67,6 +67,10 @@ CATALOGUE: dict[str, ParameterSpec] = {
         ParameterSpec("referral_delivery_days", "转介事项办结时限", "工作日", Decimal(15)),
         ParameterSpec("referral_urgent_delivery_days", "紧急转介事项办结时限", "工作日", Decimal(3)),
         ParameterSpec("need_response_days", "需求无响应提醒（不漏）", "天", Decimal(7)),
+        # 统一监测预警: each step of a warning's loop, from the day it entered the step.
+        ParameterSpec("warning_verify_days", "预警核查时限（待核查至指派核查）", "工作日", Decimal(3)),
+        ParameterSpec("warning_handle_days", "预警处置时限（核查中至已处置）", "工作日", Decimal(10)),
+        ParameterSpec("warning_feedback_days", "预警反馈时限（已处置至已反馈）", "工作日", Decimal(5)),
         ParameterSpec("status_lookup_failures_per_hour", "进度查询每客户端每小时失败上限", "次", Decimal(10)),
     )
 }

@@ -73,6 +73,14 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "referral.justify_duplicate": (COUNTY_CIVIL, COUNTY_AGRI),
     "referral.report": (COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF),
     "partner.portal": (PARTNER,),
+    # 统一监测预警: the county imports departments' files; caseworkers verify and handle warnings
+    # in their area (township and village staff on foot); township staff and the county feed
+    # the result back. Civil affairs and agriculture both see every warning and its result.
+    "monitoring.import": (COUNTY_CIVIL, COUNTY_AGRI),
+    "warning.view": CASEWORKERS,
+    "warning.verify": CASEWORKERS,
+    "warning.feedback": (TOWNSHIP_STAFF, COUNTY_CIVIL, COUNTY_AGRI),
+    "warning.overview": (COUNTY_CIVIL, COUNTY_AGRI),
     # county summaries
     "summary.view": COUNTY_OFFICERS + (LEADER,),
 }

@@ -4,6 +4,8 @@ from .accounts import User, UserRole, UserSession
 from .areas import Area, Organisation
 from .audit import AuditEntry
 from .intake import Application, ApplicationEvent, Objection, PublicNotice
+from .monitoring import (DataSource, ImportBatch, RiskWarning, RiskWarningEvent, SourceColumn,
+                         WarningRule, WarningThreshold)
 from .meetings import ActionItem, AgendaItem, HardCase, Meeting, MeetingAttendee
 from .parameters import PolicyParameter
 from .referrals import Need, Notification, Referral, ReferralEvent
@@ -11,6 +13,13 @@ from .registry import EconomicStatus, Household, HouseholdTag, Member, Visit
 from .stations import ServiceStation
 
 __all__ = [
+    "DataSource",
+    "ImportBatch",
+    "RiskWarning",
+    "RiskWarningEvent",
+    "SourceColumn",
+    "WarningRule",
+    "WarningThreshold",
     "Need",
     "Notification",
     "Referral",
