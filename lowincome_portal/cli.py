@@ -9,11 +9,12 @@ from .db.uow import unit_of_work
 
 
 def _migrate(_args) -> int:
-    from .services import parameters
+    from .services import monitoring_rules, parameters
 
     migrations.upgrade()
     with unit_of_work() as session:
         parameters.seed_defaults(session)
+        monitoring_rules.seed_defaults(session)
     print("数据库已迁移到最新版本")
     return 0
 
@@ -59,7 +60,9 @@ def _load_areas(args) -> int:
 def _daily(_args) -> int:
     from .chores import run_once
 
-    print(f"已自动终止到期未续期的认定 {run_once()} 项")
+    done = run_once()
+    print(f"已自动终止到期未续期的认定 {done['ended']} 项")
+    print(f"已逾期升级监测预警 {done['escalated']} 条")
     return 0
 
 
@@ -94,11 +97,12 @@ def _generate_county(args) -> int:
     """A synthetic county (demo/synthetic.py) in DATABASE_URL; migrates first."""
     from .db.engine import get_engine
     from .demo.synthetic import SyntheticDataExists, generate_county
-    from .services import parameters
+    from .services import monitoring_rules, parameters
 
     migrations.upgrade()
     with unit_of_work() as session:
         parameters.seed_defaults(session)
+        monitoring_rules.seed_defaults(session)
 
     def progress(done: int, total: int) -> None:
         print(f"\r生成中：{done}/{total} 户", end="", file=sys.stderr, flush=True)
@@ -125,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply the database migrations").set_defaults(run=_migrate)
     sub.add_parser("seed-demo", help="load the demo county and demo logins").set_defaults(run=_seed_demo)
     sub.add_parser("demo-logins", help="print the demo logins").set_defaults(run=_demo_logins)
-    sub.add_parser("daily", help="end recognitions whose time is up (the backend also does it hourly)"
+    sub.add_parser("daily", help="end recognitions whose time is up and escalate overdue warnings "
+                   "(the backend also does it hourly)"
                    ).set_defaults(run=_daily)
     load = sub.add_parser("load-areas", help="load areas from a CSV (区划代码,名称,上级代码)")
     load.add_argument("file")

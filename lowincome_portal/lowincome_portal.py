@@ -17,6 +17,7 @@ from .pages.household_new import NewHouseholdState, new_household_page
 from .pages.login import LoginState, login_page
 from .pages.meetings import (MeetingListState, MeetingState, NewMeetingState, meeting_page, meetings_page,
                              new_meeting_page)
+from .pages.monitoring_import import MonitoringImportState, monitoring_import_page
 from .pages.notices import NoticesState, notices_page
 from .pages.partner import PartnerState, partner_page
 from .pages.password import PasswordState, password_page
@@ -26,6 +27,7 @@ from .pages.resources.form import ResourceFormState, resource_edit_page
 from .pages.resources.list import ResourceListState, resource_list_page
 from .pages.resources.record import ResourceRecordState, resource_record_page
 from .pages.users import UsersState, users_page
+from .pages.warnings import WarningListState, WarningState, warning_page, warnings_page
 from .pages.worklist import WorklistState, worklist_page
 
 app = rx.App()
@@ -60,6 +62,11 @@ app.add_page(meeting_page, route=routes.MEETING, title="联席会议", on_load=M
 app.add_page(referrals_page, route=routes.REFERRALS, title="转介帮扶", on_load=ReferralListState.on_enter)
 app.add_page(referral_page, route=routes.REFERRAL, title="转介事项", on_load=ReferralState.on_enter)
 app.add_page(partner_page, route=routes.PARTNER, title="合作机构工作台", on_load=PartnerState.on_enter)
+# 统一监测预警: the inbox before its dynamic route, then the department file import.
+app.add_page(warnings_page, route=routes.WARNINGS, title="监测预警", on_load=WarningListState.on_enter)
+app.add_page(warning_page, route=routes.WARNING, title="预警处置", on_load=WarningState.on_enter)
+app.add_page(monitoring_import_page, route=routes.MONITORING_IMPORT, title="数据比对导入",
+             on_load=MonitoringImportState.on_enter)
 # The low-code pages, one set for every declared resource.
 app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",
              on_load=ResourceListState.on_enter)

@@ -1,6 +1,7 @@
 """The demo county (垫江县, sample data): areas, partner organisations, one login per role,
 a dated policy series, fifteen demo households, applications at every stage of intake,
-last month's joint meeting and needs and referrals at every stage.
+last month's joint meeting, needs and referrals at every stage, and warnings from last
+month's medical-insurance file at every step of their loop.
 
 Idempotent: running it again adds only what is missing. The areas are a sample to be
 replaced by the county's own list (`lowincome-portal load-areas FILE.csv`).
@@ -15,10 +16,11 @@ from ..db.tables import Organisation, User, UserRole
 from ..domain import referrals as referral_rules
 from ..domain import roles
 from ..services import areas as area_service
-from ..services import audit, parameters, security
+from ..services import audit, monitoring_rules, parameters, security
 from .applications import seed_demo_applications
 from .households import seed_demo_households
 from .meetings import seed_demo_meeting
+from .monitoring import seed_demo_warnings
 from .referrals import seed_demo_referrals
 from .policy_series import seed_policy_series
 
@@ -63,6 +65,7 @@ def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
     """Load the sample county and the demo accounts (and, unless told not to, the demo
     households); returns the logins."""
     parameters.seed_defaults(session)
+    monitoring_rules.seed_defaults(session)
     seed_policy_series(session)
     text = resources.files("lowincome_portal.demo").joinpath("dianjiang_areas_sample.csv").read_text("utf-8")
     report = area_service.import_areas(session, actor=None, text=text, sample=True)
@@ -92,6 +95,8 @@ def seed_demo(session: Session, households: bool = True) -> list[DemoLogin]:
         session.flush()
         seed_demo_meeting(session)
         seed_demo_referrals(session)
+        session.flush()
+        seed_demo_warnings(session)
     return list(LOGINS)
 
 

@@ -39,6 +39,7 @@ KIND_LABELS = {
     "application": "待审核申请",
     "hard_case": "疑难个案",
     "referral": "超期转介事项",
+    "warning": "超期监测预警",
     "other": "其他议题",
 }
 

@@ -9,7 +9,8 @@ from importlib import import_module
 from ..domain.errors import NotFound
 from .spec import Field, Resource, Roles
 
-_MODULES = ("households", "applications", "stations", "organisations", "parameters", "areas")
+_MODULES = ("households", "applications", "stations", "organisations", "parameters", "areas",
+            "data_sources", "source_columns", "warning_rules", "warning_thresholds")
 
 REGISTRY: dict[str, Resource] = {}
 for _module in _MODULES:

@@ -47,6 +47,10 @@ ACTION_LABELS = {
     "claim": "认领",
     "complete": "办结",
     "return": "退回",
+    "assign": "指派核查",
+    "handle": "处置",
+    "feed_back": "反馈",
+    "escalate": "逾期升级",
 }
 
 # The kinds of record the trail names, as county staff call them.
@@ -72,6 +76,7 @@ ENTITY_LABELS = {
     "need": "帮扶需求",
     "referral": "转介事项",
     "notification": "消息提醒",
+    "risk_warning": "监测预警",
 }
 
 

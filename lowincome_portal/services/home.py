@@ -64,12 +64,28 @@ def _my_work(session: Session, actor: Actor) -> Section:
     return {"title": "我的待办", "items": items, "href": routes.TASKS, "count": work.total}
 
 
+def _warnings(session: Session, actor: Actor) -> Section:
+    """统一监测预警: how many warnings of the actor's area are open and how many overdue, then
+    the first open ones (overdue first, then by deadline)."""
+    from .households import today_in_china
+    from .warnings import inbox
+
+    today = today_in_china()
+    open_ = inbox(session, actor=actor, filters={"status": "open"}, page_size=SHOWN, today=today)
+    overdue = inbox(session, actor=actor, filters={"status": "open", "overdue": "1"}, page_size=1, today=today)
+    items = [f"未办结 {open_['total']} 条，其中超期 {overdue['total']} 条"] if open_["total"] else []
+    items += [f"{'已超期 ' + r['overdue_days'] + ' 天' if r['overdue'] else r['due_on'] + ' 前'} "
+              f"{r['status_label']}：{r['head_name']}户 {r['rule_name']}（{r['village']}）" for r in open_["rows"]]
+    return {"title": "监测预警", "items": items, "href": routes.WARNINGS, "count": open_["total"]}
+
+
 # (action that must be allowed, provider). Later capabilities add their own rows here.
 PROVIDERS: list[tuple[str, Callable[[Session, Actor], Section]]] = [
     ("user.manage", _locked_accounts),
     ("user.manage", _accounts_awaiting_first_login),
     ("worklist.view", _my_work),
     ("registry.edit", _households_without_economic_status),
+    ("warning.view", _warnings),
 ]
 
 

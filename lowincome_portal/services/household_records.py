@@ -60,6 +60,8 @@ def record_economic_status(session: Session, *, actor: Actor, household_id: int,
     session.flush()
     audit.record(session, actor=actor, action="create", entity="economic_status", entity_id=row.id,
                  new=facts | {"household_id": household.id, "recorded_on": day, "source": source})
+    from . import monitoring_scan  # here, not at the top: the monitoring services build on this module
+    monitoring_scan.on_economic_status(session, actor=actor, household=household, record=row)
     return row.id
 
 

@@ -3,7 +3,7 @@
 Numbers a person could be harmed by (ID numbers, phones, bank accounts) are masked here;
 the whole value comes only through households.reveal, which is audited.
 
-Speed: a fixed number of queries (eleven), each by primary key or an indexed column
+Speed: a fixed number of queries (twelve), each by primary key or an indexed column
 (household_id, area code, audit_entry.entity_id), whatever the size of the registry or
 of the audit trail.
 """
@@ -27,6 +27,7 @@ from ..domain.permissions import Actor, Scope, can, require
 from ..domain.registry_input import ECONOMIC_COUNT_FIELDS, ECONOMIC_FLAG_FIELDS, ECONOMIC_MONEY_FIELDS
 from .audit import ACTION_LABELS, ENTITY_LABELS
 from .households import MSG_NO_HOUSEHOLD, MSG_NO_MEMBER, today_in_china
+from .warnings import household_warnings
 
 RECENT_VISITS = 5
 MAX_VISITS = 100        # visits read for the timeline
@@ -75,8 +76,10 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
                        .join(Referral, col(Referral.need_id) == Need.id, isouter=True)
                        .join(Organisation, col(Organisation.id) == Referral.organisation_id, isouter=True)
                        .where(Need.household_id == household_id)).all()
+    warnings = household_warnings(session, household_id)
     names = _Names(session, {s.recorded_by for s in statuses} | {t.created_by for t in tags}
-                   | {need.recorded_by for need, _, _ in aid},
+                   | {need.recorded_by for need, _, _ in aid}
+                   | {w["handled_by"] for w in warnings} | {w["fed_back_by"] for w in warnings},
                    {e.username for e in entries})
     area_path, place = _area_texts(session, household.area_code)
     member_names = {m.id: m.name for m in members}
@@ -98,7 +101,8 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
                  "past": [_tag_dict(t, names) for t in tags if t.end_date is not None]},
         "last_visit": _visit_dict(visits[0]) if visits else None,
         "visits": [_visit_dict(v) for v in visits[:RECENT_VISITS]],
-        "timeline": _timeline(visits, tags, statuses, entries, names, member_names, steps, actions, aid),
+        "timeline": _timeline(visits, tags, statuses, entries, names, member_names, steps, actions, aid,
+                              warnings),
     }
 
 
@@ -307,10 +311,11 @@ def _day_key(day: date, entered: datetime | None) -> tuple:
 
 
 def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict, steps=(), actions=(),
-              aid=()) -> list[dict]:
+              aid=(), warnings=()) -> list[dict]:
     """Visits, tag starts and ends, economic-status records, the steps of the household's
     applications, the joint meeting's decisions about it, its needs and the aid delivered
-    through referrals, and the audit trail, newest first.
+    through referrals, its monitoring warnings (raised, handled, fed back), and the audit
+    trail, newest first.
 
     Each item: at (date or China date-time text), kind, summary, who. An audit entry that
     merely records one of those events (creating a visit, ending a tag) is not repeated.
@@ -356,6 +361,17 @@ def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict
             add(_day_key(referral.delivered_on or referral.completed_on, None),
                 (referral.delivered_on or referral.completed_on).isoformat(), "救助帮扶",
                 f"{organisation or ''}提供{kind_label(referral.kind)}：{referral.outcome}{amount}", organisation or "")
+    for w in warnings:
+        add(_day_key(w["raised_on"], w["created_at"]), w["raised_on"].isoformat(), "监测预警",
+            f"{w['rule_name']}（{w['severity_label']}）：{w['evidence']}", SYSTEM)
+        if w["handled_on"]:
+            note = f"，{w['disposition_note']}" if w["disposition_note"] else ""
+            add(_day_key(w["handled_on"], None), w["handled_on"].isoformat(), "预警处置",
+                f"{w['rule_name']}：{w['verify_result_label']}，{w['disposition_label']}{note}",
+                names.of_id(w["handled_by"]))
+        if w["fed_back_on"]:
+            add(_day_key(w["fed_back_on"], None), w["fed_back_on"].isoformat(), "预警反馈",
+                f"{w['rule_name']}：{w['feedback']}", names.of_id(w["fed_back_by"]))
     for e in entries:
         if (e.entity, e.action) in _SHOWN_AS_EVENT:
             continue

@@ -360,6 +360,9 @@ def update_member(session: Session, *, actor: Actor, member_id: int, changes: di
     refresh_summary(session, household)
     audit.record(session, actor=actor, action="update", entity="member", entity_id=member.id,
                  old=_member_audit(old), new=_member_audit(new))
+    from . import monitoring_scan  # here, not at the top: the monitoring services build on this module
+    monitoring_scan.on_registry_change(session, actor=actor, household_id=household.id, old=old,
+                                       new=new | {"id": member.id}, kind="member", today=today)
 
 
 def remove_member(session: Session, *, actor: Actor, member_id: int, left_on, reason: str,
@@ -389,6 +392,11 @@ def remove_member(session: Session, *, actor: Actor, member_id: int, left_on, re
     refresh_summary(session, household)
     audit.record(session, actor=actor, action="update", entity="member", entity_id=member.id,
                  old={"active": True}, new={"active": False, "left_on": day}, note=f"移出：{why}")
+    from . import monitoring_scan  # here, not at the top: the monitoring services build on this module
+    monitoring_scan.on_registry_change(session, actor=actor, household_id=household.id,
+                                       old={"active": True, "id": member.id},
+                                       new={"id": member.id, "active": False, "left_reason": why},
+                                       kind="member_left", today=today)
 
 
 def change_head(session: Session, *, actor: Actor, household_id: int, new_head_id: int,

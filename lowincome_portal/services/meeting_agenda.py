@@ -524,3 +524,31 @@ def overdue_referrals(session: Session, meeting: Meeting, today: date) -> list[I
 
 
 AGENDA_SOURCES.append(("referral", overdue_referrals))
+
+
+# --- warnings (统一监测预警): added by the monitoring feature ---------------------------------------
+
+def overdue_warnings(session: Session, meeting: Meeting, today: date) -> list[ItemDict]:
+    """The township's open warnings that were escalated or are past their step's deadline
+    (待核查 not verified, 核查中 not handled, 已处置 not fed back); the county meeting hears
+    what townships refer to it, as for referrals."""
+    # imported here, so this appended block is the monitoring feature's only hook in this module
+    from ..domain import monitoring as monitoring_rules
+    from .warnings import overdue_for_agenda as overdue_warning_rows
+
+    if _is_county(meeting):
+        return []
+    entries = []
+    for row in overdue_warning_rows(session, meeting.area_code, today):
+        warning = row["warning"]
+        status = monitoring_rules.STATUS.get(warning.status, warning.status)
+        late = f"已超期 {row['days']} 天" if row["days"] else "已逾期升级"
+        due = f"，办理期限 {warning.due_on.isoformat()}" if warning.due_on else ""
+        title = f"超期预警：{row['head_name']}户 {row['rule_name']}（{row['village']}，{status}{due}，{late}）"
+        detail = (f"预警编号 {warning.id}，{monitoring_rules.SEVERITY.get(warning.severity, '')}等级；"
+                  f"{warning.evidence}")
+        entries.append(_entry("warning", title, detail, household_id=warning.household_id))
+    return entries
+
+
+AGENDA_SOURCES.append(("warning", overdue_warnings))

@@ -13,14 +13,17 @@ from .conftest import screenshot
 pytestmark = pytest.mark.e2e
 
 CASEWORKER_MENU = ["首页", "我的待办", "家庭档案", "救助申请", "窗口受理", "申请导入", "公示公开", "联席会议", "转介帮扶",
-                   "批量导入", "服务站点", "合作机构", "政策参数", "区划管理", "修改密码"]
+                   "监测预警", "批量导入", "服务站点", "合作机构", "政策参数", "区划管理", "修改密码"]
+# the county imports the departments' files for 数据比对
+COUNTY_MENU = [*CASEWORKER_MENU[:10], "数据比对", *CASEWORKER_MENU[10:]]
 MENUS = {
-    "admin": ["首页", "服务站点", "合作机构", "政策参数", "区划管理", "账号管理", "审计日志", "修改密码"],
-    "minzheng": CASEWORKER_MENU,
-    "nongye": CASEWORKER_MENU,
+    "admin": ["首页", "服务站点", "合作机构", "政策参数", "预警规则", "预警阈值", "数据来源", "数据列映射", "区划管理",
+              "账号管理", "审计日志", "修改密码"],
+    "minzheng": COUNTY_MENU,
+    "nongye": COUNTY_MENU,
     "xinmin": CASEWORKER_MENU,
-    "fenghuang": ["首页", "我的待办", "家庭档案", "救助申请", "窗口受理", "公示公开", "联席会议", "转介帮扶", "服务站点",
-                  "合作机构", "政策参数", "区划管理", "修改密码"],
+    "fenghuang": ["首页", "我的待办", "家庭档案", "救助申请", "窗口受理", "公示公开", "联席会议", "转介帮扶", "监测预警",
+                  "服务站点", "合作机构", "政策参数", "区划管理", "修改密码"],
     "cishan": ["首页", "机构工作台", "修改密码"],
     "lingdao": ["首页", "服务站点", "政策参数", "区划管理", "修改密码"],
 }
