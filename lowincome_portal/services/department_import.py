@@ -454,9 +454,9 @@ def import_department_file(session: Session, *, actor: Actor, source_code: str, 
     rows_of, ids_of = checked["_row"].to_numpy(), checked["id_number"].to_numpy()
     report.unmatched_rows = [(int(rows_of[i]), mask_id_number(ids_of[i])) for i in lost]
     people = registry.iloc[at[found]].reset_index(drop=True)
-    for name in checked.columns:
-        if name not in ("_row", "id_number"):
-            people[name] = checked[name].to_numpy()[found]
+    for column in checked.columns:
+        if column not in ("_row", "id_number"):
+            people[column] = checked[column].to_numpy()[found]
     tick(70)
 
     earlier = session.execute(

@@ -491,7 +491,7 @@ def inbox_options(session: Session, *, actor: Actor) -> dict:
 
 
 def township_table(session: Session, *, actor: Actor, today: date | None = None) -> list[dict]:
-    """Per township of the actor's area: open (未办结), pending, verifying, handled (awaiting
+    """Per township of the actor's area that has warnings, ranked by overdue then open: open (未办结), pending, verifying, handled (awaiting
     feedback), overdue, escalated (in the current step), handled_month and fed_back_month
     (this calendar month), as dicts of str with code and name. Who: warning.overview."""
     today = today or today_in_china()
@@ -511,9 +511,12 @@ def township_table(session: Session, *, actor: Actor, today: date | None = None)
         .where(_in_area(RiskWarning.area_code, area)).group_by(township)).all()
     figures = {r[0]: [int(v or 0) for v in r[1:]] for r in rows}
     keys = ("open", "pending", "verifying", "handled", "overdue", "escalated", "handled_month", "fed_back_month")
+    # Only townships with warnings, the most overdue first: the county's eye goes where work is late.
+    ranked = sorted((t for t in townships_in(session, area) if t.code[:9] in figures),
+                    key=lambda t: (-figures[t.code[:9]][4], -figures[t.code[:9]][0], t.code))
     return [{"code": t.code, "name": t.name,
-             **{k: str(v) for k, v in zip(keys, figures.get(t.code[:9], [0] * len(keys)), strict=True)}}
-            for t in townships_in(session, area)]
+             **{k: str(v) for k, v in zip(keys, figures[t.code[:9]], strict=True)}}
+            for t in ranked]
 
 
 # --- one warning --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 appears in the township's inbox -> township staff take it, verify it and hand it to a
 referral -> they feed the result back -> the agriculture officer sees the same result."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -90,7 +91,8 @@ def test_a_department_file_raises_a_warning_that_is_verified_handled_and_fed_bac
 
     # 3. handled by creating a referral: a medical-aid need offered to the partners' pool
     staff.locator("#handle-verify-note").fill("入户核实：户主今年两次住院，自付费用属实，家庭收入无法承担")
-    choose(staff, "#handle-kind", "医疗救助")
+    staff.locator("#handle-kind").click()
+    staff.get_by_role("option", name=re.compile("^医疗救助")).click()  # “医疗救助（2 家单位）”
     staff.locator("#handle-mode-pool").click()
     staff.locator("#handle-amount").fill("3000")
     staff.locator("#handle-submit").click()
@@ -116,3 +118,12 @@ def test_a_department_file_raises_a_warning_that_is_verified_handled_and_fed_bac
     expect(agri.locator("#warning-feedback")).to_contain_text(FEEDBACK)
     expect(agri.locator("#warning-steps")).to_contain_text("核查")
     screenshot(agri, "monitoring-4-agriculture")
+
+    # 6. the county's inbox has the township table; the household's timeline has the warning
+    agri.goto(f"{portal_url}/warnings")
+    expect(agri.locator("#township-table")).to_contain_text("新民镇")
+    screenshot(agri, "monitoring-5-county-inbox")
+    staff.goto(f"{portal_url}/households/{families['household_id']}")
+    staff.locator("#tab-timeline").click()
+    expect(staff.locator("#timeline")).to_contain_text("年度医疗自付费用过高")
+    expect(staff.locator("#timeline")).to_contain_text(FEEDBACK)

@@ -309,8 +309,10 @@ def _referral_fields() -> rx.Component:
         rx.cond(S.need_mode == "assigned",
                 _field("承办部门 *", native_select("organisation_id", "handle-organisation", options=S.departments),
                        "22em"),
-                rx.text(rx.cond(S.departments.length() > 0, "发布到需求池，由服务本村、提供此类帮扶的合作机构认领",
-                                "没有单位在该户所在区域承办此类帮扶，只能发布到需求池"), size="2", color_scheme="gray")),
+                rx.text(rx.cond(S.need_kind == "", "请先选择救助类别",
+                                rx.cond(S.departments.length() > 0, "发布到需求池，由服务本村、提供此类帮扶的合作机构认领",
+                                        "没有单位在该户所在区域承办此类帮扶，只能发布到需求池")),
+                        size="2", color_scheme="gray")),
         spacing="3", width="100%",
     )
 

@@ -107,19 +107,25 @@ class WarningListState(SessionState):
 S = WarningListState
 
 
+def _narrow(select: rx.Component, width: str = "10em") -> rx.Component:
+    return rx.box(select, width=width)
+
+
 def _filter_form() -> rx.Component:
     f = S.filters
     return rx.form(
         rx.hstack(
-            native_select("rule", "filter-rule", options=S.rule_options, default=f["rule"], empty="全部规则"),
-            native_select("severity", "filter-severity", options=S.severity_options, default=f["severity"],
-                          empty="全部严重程度"),
-            native_select("township", "filter-township", options=S.township_options, default=f["township"],
-                          empty="全部乡镇"),
-            native_select("status", "filter-status", options=S.status_options, default=f["status"],
-                          empty="全部状态"),
-            native_select("department", "filter-department", options=S.department_options,
-                          default=f["department"], empty="全部部门"),
+            # the native selects fill their box: narrow boxes keep the filters on one wrapping row
+            _narrow(native_select("rule", "filter-rule", options=S.rule_options, default=f["rule"],
+                                  empty="全部规则"), "14em"),
+            _narrow(native_select("severity", "filter-severity", options=S.severity_options,
+                                  default=f["severity"], empty="全部严重程度")),
+            _narrow(native_select("township", "filter-township", options=S.township_options,
+                                  default=f["township"], empty="全部乡镇")),
+            _narrow(native_select("status", "filter-status", options=S.status_options, default=f["status"],
+                                  empty="全部状态")),
+            _narrow(native_select("department", "filter-department", options=S.department_options,
+                                  default=f["department"], empty="全部部门")),
             rx.input(name="q", placeholder="户主姓名", default_value=f["q"], max_length=40, id="filter-q",
                      width="9em"),
             rx.el.label(rx.el.input(type="checkbox", name="overdue", default_checked=f["overdue"] == "1",
@@ -172,6 +178,7 @@ def _townships() -> rx.Component:
         S.can_overview,
         rx.vstack(
             rx.heading("各乡镇办理情况", size="4"),
+            rx.text("列出有预警的乡镇，超期多的在前", size="2", color_scheme="gray"),
             _table(S.townships, _township_row, ("乡镇", "待核查", "核查中", "超期", "已升级", "本月已反馈"),
                    "township-table"),
             spacing="2", width="100%",
