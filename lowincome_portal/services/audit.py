@@ -77,6 +77,12 @@ ENTITY_LABELS = {
     "referral": "转介事项",
     "notification": "消息提醒",
     "risk_warning": "监测预警",
+    "import_batch": "数据比对批次",
+    "data_source": "数据来源",
+    "source_column": "数据列映射",
+    "warning_rule": "预警规则",
+    "warning_threshold": "预警阈值",
+    "monitoring_defaults": "预警规则默认配置",
 }
 
 

@@ -431,7 +431,7 @@ def import_department_file(session: Session, *, actor: Actor, source_code: str, 
         header, frame = read_table(name, data)
         tick(20)
         position = _check_headers(declared, header, frame)
-        checked = _check_rows(declared, position, frame, period, report)
+        checked = _check_rows(declared, position, frame, period, report, today)
     except _FileRefused as exc:
         report.failed = True
         report.message = exc.message
@@ -504,7 +504,7 @@ def import_department_file(session: Session, *, actor: Actor, source_code: str, 
 
 
 def _check_rows(declared: _Declared, position: dict[str, int], frame: pd.DataFrame, period: date,
-                report: BatchReport) -> pd.DataFrame:
+                report: BatchReport, today: date) -> pd.DataFrame:
     """The valid rows as a frame (_row, id_number, one column per indicator); counts and
     errors go into `report`. Raises _FileRefused for a file of another month."""
     filled = _filled_rows(frame)
@@ -514,7 +514,7 @@ def _check_rows(declared: _Declared, position: dict[str, int], frame: pd.DataFra
     ids = _normalised_ids(_cells(frame, position[id_header]))
     empty_id = (ids == "") & filled
     errors.add(empty_id, id_header, "身份证号为空")
-    good_id = rules.valid_id_mask(pd.Series(ids, dtype=object)).to_numpy(dtype=bool) & filled
+    good_id = rules.valid_id_mask(pd.Series(ids, dtype=object), today=today).to_numpy(dtype=bool) & filled
     bad_id = filled & ~empty_id & ~good_id
     errors.add(bad_id, id_header, lambda rows: [f"身份证号“{ids[i]}”格式或校验码错误" for i in rows])
 

@@ -120,6 +120,7 @@ def test_a_file_raises_the_warnings_its_thresholds_say(engine, actor_of, county,
         batch = s.get(ImportBatch, report.batch_id)
         assert (batch.status, batch.rows_read, batch.matched, batch.unmatched, batch.warnings_raised) == (
             "done", 3, 2, 1, 1)
+        assert batch.filename == filename and batch.file_sha256 == report.file_sha256
         assert json.loads(batch.unmatched_rows) == [[4, "500102********" + STRANGER[-4:]]]
         entries = s.exec(select(AuditEntry).where(AuditEntry.entity.in_(["import_batch", "risk_warning"]))).all()
         assert sorted(e.entity for e in entries) == ["import_batch", "risk_warning"]
