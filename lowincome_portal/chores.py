@@ -16,8 +16,10 @@ INTERVAL_SECONDS = 3600
 def run_once() -> dict[str, int]:
     """One round: {"ended": recognitions ended, "escalated": warnings escalated}."""
     today = today_in_china()
+    # two transactions: a failure in one job must not roll back the other's work
     with unit_of_work() as session:
         ended = reviews.end_lapsed_recognitions(session, today=today)
+    with unit_of_work() as session:
         escalated = warnings.escalate_overdue(session, today=today)
     return {"ended": ended, "escalated": escalated}
 

@@ -453,13 +453,6 @@ def parse_month(text) -> date | None:
     return date(year, month, 1)
 
 
-def parse_months(values: pd.Series) -> pd.Series:
-    """parse_month over a column, computed once per distinct cell (a file holds one or two)."""
-    uniques = pd.unique(values.astype(object))
-    mapping = {u: parse_month(None if pd.isna(u) else u) for u in uniques if not pd.isna(u)}
-    return values.astype(object).map(lambda v: None if pd.isna(v) else mapping.get(v))
-
-
 # --- registry changes -----------------------------------------------------------------------------
 
 def per_capita_income(values: Mapping, members: int) -> float:
@@ -474,13 +467,12 @@ def per_capita_income(values: Mapping, members: int) -> float:
     return round(total / max(members, 1), 2)
 
 
-def registry_facts(old: Mapping | None, new: Mapping, on: date) -> dict[str, float | bool]:
+def registry_facts(old: Mapping | None, new: Mapping) -> dict[str, float | bool]:
     """The indicators a registry change means, keyed by indicator code (only those that hold).
 
     Only "became" transitions count, so an unchanged state never raises a warning twice.
     `old` is the state before (None: nothing known, compared with the safe defaults below),
-    `new` the state after; only the keys present in `new` are compared. `on` is the day of
-    the change. Keys understood:
+    `new` the state after; only the keys present in `new` are compared. Keys understood:
 
     Member (the names of db.tables.registry.Member):
       active (bool) + left_reason (str): active True -> False with a reason naming
@@ -567,11 +559,6 @@ MSG_TOO_LONG = "{label}不能超过 {limit} 个字"
 VERIFY_NOTE_MAX = 2000
 DISPOSITION_NOTE_MAX = 1000
 FEEDBACK_MAX = 2000
-
-
-def available(status: str, roles) -> list[Transition]:
-    """The steps a user with `roles` may take from `status` (area is the service's check)."""
-    return [t for t in TRANSITIONS if t.source == status and set(roles) & set(t.roles)]
 
 
 def check_step(status: str, action: str, roles) -> str:

@@ -7,7 +7,6 @@ raised warnings is never changed or deleted (the warnings quote it); a row not y
 be corrected.
 """
 
-from datetime import date
 
 from sqlalchemy.orm import object_session
 from sqlmodel import col, select
@@ -17,11 +16,13 @@ from ..domain import registry as registry_codes
 from ..domain.errors import ValidationError
 from ..domain.permissions import STAFF
 from ..domain.roles import ADMIN
+from ..services.households import today_in_china
 from .spec import Field, Resource, Roles
 
 OTHER_HOUSEHOLDS = {"": "其他家庭"}
 MSG_USED = ("该阈值自 {day} 起已用于生成预警，不能修改或删除（预警中引用了它）；"
             "如需调整，请新增一条以后日期生效的记录")
+MSG_NOT_FIRST = "生效日期须为某月 1 日：数据按月比对，一个月只适用一个阈值"
 MSG_TOO_EARLY = "生效日期不能早于本月 1 日（{first}）：已结束月份的比对按当时的阈值执行"
 
 
@@ -42,16 +43,26 @@ class WarningThresholdHooks:
         session = object_session(row)
         if session is None or row.effective_from is None:
             return ""
-        used = session.exec(select(RiskWarning.id).where(
-            RiskWarning.rule_code == row.rule_code, RiskWarning.period >= row.effective_from).limit(1)).first()
+        # the months the row was in force: from its date to the next row's of the same rule and tag
+        until = session.exec(select(WarningThreshold.effective_from).where(
+            WarningThreshold.rule_code == row.rule_code, WarningThreshold.tag == row.tag,
+            WarningThreshold.effective_from > row.effective_from)
+            .order_by(col(WarningThreshold.effective_from)).limit(1)).first()
+        query = select(RiskWarning.id).where(RiskWarning.rule_code == row.rule_code,
+                                             RiskWarning.period >= row.effective_from)
+        if until is not None:
+            query = query.where(RiskWarning.period < until)
+        used = session.exec(query.limit(1)).first()
         return MSG_USED.format(day=row.effective_from.isoformat()) if used is not None else ""
 
     @staticmethod
     def clean(session, actor, values, row):
         start = values.get("effective_from")
-        first = date.today().replace(day=1)
+        first = today_in_china().replace(day=1)
         if row is None and start is not None and start < first:
             raise ValidationError(MSG_TOO_EARLY.format(first=first.isoformat()))
+        if start is not None and start.day != 1:
+            raise ValidationError(MSG_NOT_FIRST)
         return values
 
 
@@ -68,7 +79,7 @@ RESOURCE = Resource(
         Field("value", "阈值", kind="decimal", required=True, min_value=0, max_value=1_000_000_000,
               help="金额以元计，收入下降幅度以百分数计（30 表示 30%）"),
         Field("effective_from", "生效日期", kind="date", required=True, fixed_after_create=True,
-              default=date.today, help="不能早于本月 1 日"),
+              default=lambda: today_in_china().replace(day=1), help="某月 1 日，不能早于本月"),
         Field("note", "依据/说明", max_length=200),
     ),
     list_columns=("rule_code", "tag", "value", "effective_from", "note"),

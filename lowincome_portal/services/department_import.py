@@ -25,6 +25,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 import time
 from collections.abc import Callable
@@ -62,11 +63,11 @@ MSG_XLS = "文件“{name}”是旧版 Excel（.xls）格式，请在 Excel 中�
 MSG_NOT_TABLE = "文件“{name}”不是表格文件，请上传 .xlsx 或 .csv 文件"
 MSG_EMPTY = "文件“{name}”是空文件"
 MSG_NO_ROWS = "文件“{name}”中没有数据行（只有表头）"
-MSG_NOT_CSV = "文件“{name}”不是文本格式的 CSV 文件，可能是其他类型的文件改了扩展名"
 MSG_BAD_CSV = "文件“{name}”不是有效的 CSV 文件：{detail}"
 MSG_HEADERS = "文件的列与数据来源“{source}”的声明不符：{problems}。应有的列：{expected}"
 MSG_WRONG_MONTH = "文件数据月份为 {found}，与所选月份 {chosen} 不符"
 MSG_NO_PERIOD = "请选择数据所属月份"
+MSG_FUTURE_PERIOD = "不能导入尚未结束的月份：所选月份 {chosen} 晚于本月（{current}），请选择本月或之前的月份"
 
 
 def month_text(day: date) -> str:
@@ -112,16 +113,13 @@ class _FileRefused(Exception):
 
 def _require_county(actor: Actor) -> None:
     require(actor, "monitoring.import")
-    # Comparing a file reads the whole county's registry: county offices only.
-    if actor.area_code and areas.level_of(actor.area_code) != areas.COUNTY:
+    # Comparing a file reads the whole county's registry: county offices only - an account
+    # holding the role but no area is a misconfiguration, not a county office.
+    if not actor.area_code or areas.level_of(actor.area_code) != areas.COUNTY:
         raise PermissionDenied()
 
 
 # --- reading ----------------------------------------------------------------------------------
-
-def _size_text(size: int) -> str:
-    return spreadsheets._size_text(size)
-
 
 def read_table(filename: str, data: bytes) -> tuple[list[str], pd.DataFrame]:
     """The header (stripped) and the data rows as a frame of text columns 0..n-1 (row i of
@@ -133,8 +131,8 @@ def read_table(filename: str, data: bytes) -> tuple[list[str], pd.DataFrame]:
     name = (filename or "").strip()
     lower = name.lower()
     if len(data) > MAX_UPLOAD_BYTES:
-        raise _FileRefused(MSG_TOO_BIG.format(name=name, size=_size_text(len(data)),
-                                              limit=_size_text(MAX_UPLOAD_BYTES)))
+        raise _FileRefused(MSG_TOO_BIG.format(name=name, size=spreadsheets.size_text(len(data)),
+                                              limit=spreadsheets.size_text(MAX_UPLOAD_BYTES)))
     if lower.endswith(".xls"):
         raise _FileRefused(MSG_XLS.format(name=name))
     if not lower.endswith(EXTENSIONS):
@@ -175,37 +173,28 @@ def _filled_rows(frame: pd.DataFrame) -> np.ndarray:
 
 
 def _read_csv(name: str, data: bytes) -> pd.DataFrame:
-    if data.startswith((b"PK\x03\x04", b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0")) or b"\x00" in data[:4096]:
-        if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise _FileRefused(MSG_NOT_CSV.format(name=name))
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        encodings: tuple[str, ...] = ("utf-16",)
-    else:
-        # County machines often save CSV in the Chinese Windows encoding (GBK / GB18030).
-        encodings = ("utf-8-sig", "gb18030")
-    for encoding in encodings:
-        try:
-            first_line = data[:65536].decode(encoding, errors="ignore").split("\n", 1)[0]
-            # Excel's "Unicode text" export is tab-separated; everything else here uses commas.
-            delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
-            return pd.read_csv(io.BytesIO(data), header=None, dtype=object, keep_default_na=False,
-                               na_filter=False, skip_blank_lines=False, sep=delimiter, encoding=encoding,
-                               quoting=csv.QUOTE_MINIMAL)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise _FileRefused(MSG_EMPTY.format(name=name)) from None
-        except (pd.errors.ParserError, ValueError) as exc:
-            detail = str(exc).replace("Error tokenizing data. C error: ", "")
-            if "Expected" in detail and "fields in line" in detail:
-                parts = detail.split()
-                try:
-                    expected, line, saw = parts[1], parts[5].rstrip(","), parts[7]
-                    detail = f"第 {line} 行有 {saw} 列，多于表头的 {expected} 列（逗号或引号可能有误）"
-                except IndexError:
-                    pass
-            raise _FileRefused(MSG_BAD_CSV.format(name=name, detail=detail)) from None
-    raise _FileRefused(MSG_NOT_CSV.format(name=name))
+    # Decoding (encodings tried, binary refused) and the delimiter are spreadsheets' so every
+    # CSV import reads a file the same way; only the parsing is pandas' (a million rows).
+    try:
+        text = spreadsheets.decode_text(name, data)
+    except ValidationError as exc:
+        raise _FileRefused(exc.message) from None
+    try:
+        return pd.read_csv(io.StringIO(text), header=None, dtype=object, keep_default_na=False,
+                           na_filter=False, skip_blank_lines=False, sep=spreadsheets.csv_delimiter(text),
+                           quoting=csv.QUOTE_MINIMAL)
+    except pd.errors.EmptyDataError:
+        raise _FileRefused(MSG_EMPTY.format(name=name)) from None
+    except (pd.errors.ParserError, ValueError) as exc:
+        detail = str(exc).replace("Error tokenizing data. C error: ", "")
+        if "Expected" in detail and "fields in line" in detail:
+            parts = detail.split()
+            try:
+                expected, line, saw = parts[1], parts[5].rstrip(","), parts[7]
+                detail = f"第 {line} 行有 {saw} 列，多于表头的 {expected} 列（逗号或引号可能有误）"
+            except IndexError:
+                pass
+        raise _FileRefused(MSG_BAD_CSV.format(name=name, detail=detail)) from None
 
 
 # --- checking ---------------------------------------------------------------------------------
@@ -316,22 +305,25 @@ _MONEY_NOISE = re.compile(r"[,，元\s]")
 
 
 def _number_or_bad(text: str) -> tuple[float, bool]:
-    """A cell pandas could not read as a number: (NaN, False) when blank, (the number, False)
-    once "12,345.00" or "300元" is cleaned, else (NaN, True)."""
+    """A cell pandas could not read as a finite number: (NaN, False) when blank, (the number,
+    False) once "12,345.00" or "300元" is cleaned, else (NaN, True) - "NaN", "inf" and
+    "Infinity" included: they are no amount, and a blank would hide the department's error."""
     t = _MONEY_NOISE.sub("", text)
     if not t:
         return np.nan, False
     try:
-        return float(t), False
+        value = float(t)
     except ValueError:
         return np.nan, True
+    return (value, False) if math.isfinite(value) else (np.nan, True)
 
 
 def _numbers(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(values as float, NaN where empty; bad non-empty mask; negative mask)."""
     values = np.array(pd.to_numeric(pd.Series(cells, dtype=object), errors="coerce"), dtype=float)  # a writable copy
     bad = np.zeros(len(cells), dtype=bool)
-    missing = np.flatnonzero(np.isnan(values))
+    # pandas reads "inf" as a number and "NaN" as missing: both go to _number_or_bad, which refuses them
+    missing = np.flatnonzero(~np.isfinite(values))
     if missing.size:  # blank cells (often most of an optional column) and the odd formatted one
         codes, uniques = pd.factorize(cells[missing])
         parsed = [_number_or_bad(u) for u in uniques]
@@ -408,7 +400,8 @@ def import_department_file(session: Session, *, actor: Actor, source_code: str, 
     """Compare one department file with the registry and raise the warnings it shows.
 
     Who: monitoring.import (county civil affairs and agriculture). Refuses (PermissionDenied,
-    NotFound for an unknown source, ValidationError for no month) before reading anything.
+    NotFound for an unknown source, ValidationError for no month or a month after today's)
+    before reading anything.
     A file that cannot be used (unreadable, wrong columns, empty, another month) returns a
     report with `failed` True and writes nothing. Otherwise adds the batch, the new warnings
     with their first events and the audit entries to the caller's transaction.
@@ -417,6 +410,10 @@ def import_department_file(session: Session, *, actor: Actor, source_code: str, 
     _require_county(actor)
     today = today or today_in_china()
     period = _period(period)
+    if period > today.replace(day=1):
+        # A month to come has no data yet: a file for it is a mistaken choice of month.
+        raise ValidationError(MSG_FUTURE_PERIOD.format(chosen=month_text(period),
+                                                       current=month_text(today)))
     declared = _declared(session, source_code)
     name = (filename or "").strip()[:200]
     report = BatchReport(source_code=source_code, period=period, filename=name)
@@ -516,7 +513,9 @@ def _check_rows(declared: _Declared, position: dict[str, int], frame: pd.DataFra
     errors.add(empty_id, id_header, "身份证号为空")
     good_id = rules.valid_id_mask(pd.Series(ids, dtype=object), today=today).to_numpy(dtype=bool) & filled
     bad_id = filled & ~empty_id & ~good_id
-    errors.add(bad_id, id_header, lambda rows: [f"身份证号“{ids[i]}”格式或校验码错误" for i in rows])
+    # Masked like the unmatched ones: the error list is stored and downloaded.
+    errors.add(bad_id, id_header,
+               lambda rows: [f"身份证号“{mask_id_number(ids[i])}”格式或校验码错误" for i in rows])
 
     if declared.source.period_header:
         header = declared.source.period_header
@@ -556,8 +555,10 @@ def _check_rows(declared: _Declared, position: dict[str, int], frame: pd.DataFra
             np.isnan(previous), values, np.nan_to_num(previous) + np.nan_to_num(values))
     out.update(by_indicator)
 
-    # The same person twice: the second and later rows are invalid, naming the first.
-    candidates = np.flatnonzero(good_id)
+    # The same person twice: the second and later rows are invalid, naming the first. Only rows
+    # valid otherwise count - a row already refused (another month, a bad number) is not the
+    # person's row for this month, and must not make the good one a "repeat".
+    candidates = np.flatnonzero(good_id & ~errors.invalid)
     repeated = pd.Series(ids[candidates], dtype=object).duplicated(keep="first").to_numpy()
     if repeated.any():
         again = candidates[repeated]

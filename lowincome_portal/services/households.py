@@ -18,10 +18,11 @@ Who may call: registry.edit (and registry.reveal for `reveal`) inside the actor'
 
 from datetime import date, datetime
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from ..db.tables import Area, Household, HouseholdTag, Member
+from ..db.tables import Area, Household, HouseholdTag, Member, RiskWarning
 from ..db.timeutil import CHINA, utcnow
 from ..domain import areas
 from ..domain import registry as codes
@@ -284,6 +285,11 @@ def update_household(session: Session, *, actor: Actor, household_id: int, chang
             audit.record(session, actor=actor, action="update", entity="member", entity_id=member.id,
                          old={"active": True}, new={"active": False, "left_on": day},
                          note=member.left_reason)
+    if "area_code" in new:
+        # A warning is scoped by its household's village: it moves with the household, so the
+        # new village's staff see it and the old village's no longer do.
+        session.execute(update(RiskWarning).where(RiskWarning.household_id == household.id)
+                        .values(area_code=new["area_code"]))
     refresh_summary(session, household)
     audit.record(session, actor=actor, action="update", entity="household", entity_id=household.id,
                  old=_household_audit(old), new=_household_audit(new),

@@ -45,6 +45,10 @@ def _with_income(values: dict | None) -> dict | None:
         return values
     if not any(k in values for k in _INCOME_KEYS):
         return values
+    # A record whose incomes are all blank (saved as 0) was entered for something else (housing,
+    # water): it says nothing about income, and must not read as a 100 % drop.
+    if not any(float(values.get(k) or 0) for k in _INCOME_KEYS):
+        return values
     members = int(values.get("member_count") or 0)
     if members <= 0:
         return values
@@ -92,9 +96,12 @@ def on_registry_change(session: Session, *, actor: Actor, household_id: int, old
     today = today or datetime.now(CHINA).date()
     if kind == "economic_status":
         old, new = _with_income(old), _with_income(new)
-    facts = rules.registry_facts(old, new, today)
+    facts = rules.registry_facts(old, new)
     if not facts:
         return 0
+    # The caller's own pending changes are flushed here, outside the guard: an error in them
+    # is the registry command's to report, not a "warning not raised".
+    session.flush()
     try:
         with session.begin_nested():
             return _raise(session, actor, household_id, kind, old, new, facts, today)
@@ -108,12 +115,13 @@ def _raise(session: Session, actor: Actor, household_id: int, kind: str, old: di
     household = session.get(Household, household_id)
     if household is None:
         return 0
-    active = monitoring_rules.active_rules(session, today, source_code=rules.REGISTRY_SOURCE,
+    period = today.replace(day=1)
+    # thresholds as in force on the month's first day, as for a department file of that month
+    active = monitoring_rules.active_rules(session, period, source_code=rules.REGISTRY_SOURCE,
                                            indicators=set(facts))
     if not active:
         return 0
     frame = registry_frame_row(session, household, kind, old, new, facts)
-    period = today.replace(day=1)
     raised = 0
     for rule in active:
         hits = rules.evaluate(rule, frame, period)

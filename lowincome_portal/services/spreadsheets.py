@@ -56,7 +56,7 @@ def read_rows(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
     name = (filename or "").strip()
     lower = name.lower()
     if len(data) > max_bytes:
-        raise ValidationError(f"文件“{name}”有 {_size_text(len(data))}，超过上限 {_size_text(max_bytes)}，"
+        raise ValidationError(f"文件“{name}”有 {size_text(len(data))}，超过上限 {size_text(max_bytes)}，"
                               "请分成几个文件导入")
     if lower.endswith(".xls"):
         raise ValidationError(f"文件“{name}”是旧版 Excel（.xls）格式，请在 Excel 中“另存为” .xlsx 或 .csv 后再导入")
@@ -71,7 +71,8 @@ def read_rows(filename: str, data: bytes, *, max_bytes: int = DEFAULT_MAX_BYTES,
     return _shape(name, table)
 
 
-def _size_text(size: int) -> str:
+def size_text(size: int) -> str:
+    """A file size as the messages show it: "3 KB", "1.5 MB"."""
     if size >= 1024 * 1024:
         return f"{size / (1024 * 1024):.1f} MB".replace(".0 MB", " MB")
     return f"{max(size // 1024, 1)} KB"
@@ -193,13 +194,10 @@ def _cell_text(value) -> str | None:
 
 
 def _csv_rows(name: str, data: bytes, max_rows: int) -> list[list[str]]:
-    text = _decode(name, data)
-    first_line = text.split("\n", 1)[0]
-    # Excel's “Unicode text” export is tab-separated; everything else here uses commas.
-    delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
+    text = decode_text(name, data)
     table = []
     try:
-        for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        for row in csv.reader(io.StringIO(text, newline=""), delimiter=csv_delimiter(text)):
             if len(table) > max_rows:
                 raise ValidationError(f"文件“{name}”超过 {max_rows} 行，请分成几个文件导入")
             table.append([cell.strip() for cell in row])
@@ -208,7 +206,18 @@ def _csv_rows(name: str, data: bytes, max_rows: int) -> list[list[str]]:
     return table
 
 
-def _decode(name: str, data: bytes) -> str:
+def csv_delimiter(text: str) -> str:
+    """The delimiter of a CSV text, judged by its first line."""
+    end = text.find("\n")
+    first_line = text if end < 0 else text[:end]  # not split(): that would copy the whole rest
+    # Excel's “Unicode text” export is tab-separated; everything else here uses commas.
+    return "\t" if "\t" in first_line and "," not in first_line else ","
+
+
+def decode_text(name: str, data: bytes) -> str:
+    """An uploaded CSV file's bytes as text: UTF-16 with a byte-order mark, else UTF-8 (with or
+    without BOM), else GB18030. Raises ValidationError for a file that is not text (another file
+    type renamed .csv, binary content). Shared by every CSV import so all read the same."""
     not_text = ValidationError(f"文件“{name}”不是文本格式的 CSV 文件，可能是其他类型的文件改了扩展名")
     if data.startswith((b"PK\x03\x04", b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0")):
         raise not_text

@@ -19,13 +19,14 @@ import math
 from datetime import date
 
 import pandas as pd
-from sqlalchemy import Date, DateTime, Integer, insert, literal, select
+from sqlalchemy import Date, DateTime, Integer, insert, literal, or_, select
 from sqlalchemy import text as sa_text
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 
 from ..db.tables import Household, RiskWarning, RiskWarningEvent
 from ..db.timeutil import utcnow
+from ..domain import monitoring as rules
 from ..domain import working_days
 from ..domain.parameters import CATALOGUE
 from ..domain.permissions import Actor
@@ -66,9 +67,13 @@ _SMALL = 1000  # up to this many hits, the anti-join asks for those households o
 
 
 def _existing(session: Session, rule_code: str, period: date, wanted: list[int]) -> set[int]:
-    """The households among `wanted` that already hold a warning of the rule for the month."""
+    """The households among `wanted` that already hold a warning of the rule for the month, or
+    one of any month still open: a condition that lasts (a year-to-date cost, an unsafe house)
+    is verified once, not re-raised every month while staff are still on it."""
     table = RiskWarning.__table__
-    query = select(table.c.household_id).where(table.c.rule_code == rule_code, table.c.period == period)
+    query = select(table.c.household_id).where(
+        table.c.rule_code == rule_code,
+        or_(table.c.period == period, table.c.status.in_(rules.OPEN_STATUSES)))
     if len(wanted) <= _SMALL:
         return set(session.execute(query.where(table.c.household_id.in_(wanted))).scalars())
     # A big batch: the month's warnings of one rule (at most one per household) in one indexed read.

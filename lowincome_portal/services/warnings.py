@@ -224,13 +224,17 @@ def assign(session: Session, *, actor: Actor, warning_id, assignee_id=None, vers
 def _refer(session: Session, actor: Actor, warning: RiskWarning, need: dict | None, today: date) -> tuple[int, int]:
     """The need (source 预警) and its referral, through services/referrals (which checks
     need.record and referral.dispatch, the kind, the unit, 不重). Returns (need, referral)."""
+    if not can(actor, "referral.dispatch", Scope(area_code=warning.area_code)):
+        raise PermissionDenied(MSG_REFER_ROLE)
     need = dict(need or {})
     if not (need.get("kind") and need.get("mode")):
         raise ValidationError(MSG_NEED)
     rule_name = _rule_names(session, {warning.rule_code}).get(warning.rule_code, warning.rule_code)
     need_id = referral_service.record_need(
         session, actor=actor, household_id=warning.household_id, kind=need["kind"],
-        description=(need.get("description") or f"{rule_name}预警核查属实：{warning.evidence}")[:2000],
+        # the default text is read by every partner in the pool: the rule's name only, never the
+        # evidence (it names members, ages and the household's tag)
+        description=(need.get("description") or f"{rule_name}预警经入户核查属实，需要帮扶")[:2000],
         amount=need.get("amount"), urgency=need.get("urgency") or "normal", source="warning",
         source_ref=f"预警#{warning.id}", today=today)
     referral_id = referral_service.dispatch(
@@ -238,6 +242,10 @@ def _refer(session: Session, actor: Actor, warning: RiskWarning, need: dict | No
         justification=need.get("justification") or "", higher_benefit_note=need.get("higher_benefit_note") or "",
         today=today)
     return need_id, referral_id
+
+
+MSG_CONSENT = "启动救助申请须经申请人同意并书面授权核对家庭经济状况，请确认已取得授权"
+MSG_REFER_ROLE = "转介帮扶须由乡镇（街道）工作人员或县级部门派单；请选择启动救助申请或无需处置，或交乡镇工作人员处置"
 
 
 def application_form(session: Session, household: Household, difficulty: str) -> dict:
@@ -263,6 +271,10 @@ def _apply(session: Session, actor: Actor, warning: RiskWarning, need: dict | No
     track = (need.get("track") or intake.ASSISTANCE).strip()
     if track not in intake.TRACKS:
         raise ValidationError(MSG_TRACK)
+    # an application is the household's own act: the station form's consent to the economic check
+    # is given by them on the visit, and the verifier records that it was
+    if not need.get("consent"):
+        raise ValidationError(MSG_CONSENT)
     household = session.get(Household, warning.household_id)
     rule_name = _rule_names(session, {warning.rule_code}).get(warning.rule_code, warning.rule_code)
     difficulty = "；".join(t for t in (f"监测预警（{rule_name}）：{warning.evidence}", f"核查情况：{facts.verify_note}",
@@ -671,6 +683,8 @@ def warning_detail(session: Session, *, actor: Actor, warning_id, today: date | 
         "assignable": [{"id": str(u.id), "name": u.display_name, "area": user_places.get(u.area_code, "")}
                        for u in assignable],
         "dispatch": _dispatch_options(session, warning.area_code) if "handle" in allowed else {},
+        # a village clerk verifies but does not dispatch (referral.dispatch): no 转介帮扶 offered
+        "can_refer": can(actor, "referral.dispatch", Scope(area_code=warning.area_code)),
         "dispositions": _choices(rules.DISPOSITIONS),
         "verify_results": _choices(rules.VERIFY_RESULTS),
         "linked": _linked(session, warning),

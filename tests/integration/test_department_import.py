@@ -7,6 +7,7 @@ only the county may import. Registry changes raise warnings too: a working membe
 disabled (once), a member leaving by death, a household's income falling 40 % or its housing
 turning unsafe."""
 
+import dataclasses
 import json
 from datetime import date, timedelta
 
@@ -15,7 +16,8 @@ from sqlmodel import Session, func, select
 
 from lowincome_portal.db.tables import AuditEntry, EconomicStatus, ImportBatch, RiskWarning, RiskWarningEvent
 from lowincome_portal.db.uow import unit_of_work
-from lowincome_portal.domain.errors import PermissionDenied
+from lowincome_portal.domain.errors import PermissionDenied, ValidationError
+from lowincome_portal.domain.masking import mask_id_number
 from lowincome_portal.services import department_import, household_records, households, monitoring_rules
 from lowincome_portal.services.department_import import import_department_file, record_failed_batch
 from lowincome_portal.services.workbook_writer import workbook_bytes
@@ -170,6 +172,9 @@ def test_bad_rows_are_listed_and_the_rest_imported(engine, actor_of, county):
     assert (report.rows_read, report.invalid, report.matched, report.warnings_raised) == (8, 7, 1, 1)
     by_row = {r: (c, why) for r, c, why in report.errors}
     assert by_row[3][0] == "身份证号" and "校验" in by_row[3][1]
+    # stored and downloaded: masked like the unmatched numbers
+    assert mask_id_number(with_bad_checksum(OTHER_HEAD)) in by_row[3][1]
+    assert with_bad_checksum(OTHER_HEAD) not in by_row[3][1]
     assert by_row[4] == ("身份证号", "与第 2 行身份证号重复")
     assert by_row[5][0] == "年度累计自付" and "12abc" in by_row[5][1]
     assert by_row[6][0] == "年度累计自付" and "负数" in by_row[6][1]
@@ -177,6 +182,36 @@ def test_bad_rows_are_listed_and_the_rest_imported(engine, actor_of, county):
     assert by_row[8][0] == "数据月份" and "下个月" in by_row[8][1]
     assert by_row[10] == ("身份证号", "身份证号为空")
     assert report.error_count == 7 and [r for r, _, _ in report.errors] == sorted(r for r, _, _ in report.errors)
+
+
+def test_a_row_refused_for_another_reason_is_not_the_first_of_a_repeat(engine, actor_of, county):
+    rows = [row(DIBAO_HEAD, month="2026-10", year="5000"),   # 2: another month, refused
+            row(OTHER_HEAD, year="1"),                       # 3: fine
+            row(DIBAO_HEAD, year="5000")]                    # 4: fine - not a repeat of row 2
+    report = run(engine, actor_of("minzheng"), csv_bytes(rows))
+    assert not report.failed, report.message
+    assert (report.rows_read, report.invalid, report.matched, report.warnings_raised) == (3, 1, 2, 1), report.errors
+    assert [(r, c) for r, c, _ in report.errors] == [(2, "数据月份")]
+    assert [w.rule_code for w in warnings_of(engine, county["dibao"])] == ["medical_annual"]
+
+
+def test_infinite_and_nan_are_not_numbers(engine, actor_of, county):
+    odd = ["inf", "-inf", "Infinity", "NaN", "nan", "1e999"]
+    rows = [row(DIBAO_HEAD, year="5000")] + [row(make_id(seq=601 + 2 * i), year=text) for i, text in enumerate(odd)]
+    report = run(engine, actor_of("minzheng"), csv_bytes(rows))
+    assert not report.failed, report.message
+    assert (report.rows_read, report.invalid, report.matched, report.warnings_raised) == (7, 6, 1, 1), report.errors
+    assert report.errors == [(3 + i, "年度累计自付", f"“年度累计自付”不是有效的数字：{text}")
+                             for i, text in enumerate(odd)]
+
+
+def test_a_month_not_yet_over_is_refused(engine, actor_of, county):
+    before = counts(engine)
+    with pytest.raises(ValidationError, match="不能导入尚未结束的月份"):
+        run(engine, actor_of("minzheng"), csv_bytes([row(DIBAO_HEAD, month="2026-12", year="5000")]),
+            period=date(2026, 12, 1))
+    assert counts(engine) == before
+    # the current month (TODAY is in November) is allowed: the other tests import it
 
 
 # --- files that fail whole ------------------------------------------------------------------------
@@ -241,6 +276,15 @@ def test_only_the_county_imports(engine, actor_of, county, username):
     with pytest.raises(PermissionDenied), Session(engine) as s:
         department_import.batches(s, actor=actor_of(username))
     assert counts(engine) == before
+
+
+def test_a_county_role_without_an_area_is_refused(engine, actor_of, county):
+    nowhere = dataclasses.replace(actor_of("minzheng"), area_code=None)
+    with pytest.raises(PermissionDenied), unit_of_work(engine) as s:
+        import_department_file(s, actor=nowhere, source_code=SOURCE, period=PERIOD, filename="a.csv",
+                               data=csv_bytes(GOOD_ROWS), today=TODAY)
+    with pytest.raises(PermissionDenied), Session(engine) as s:
+        department_import.active_sources(s, actor=nowhere)
 
 
 # --- registry changes -----------------------------------------------------------------------------

@@ -212,6 +212,9 @@ def test_thresholds_are_dated_and_kept_once_used(engine, actor_of):
     raw = {"rule_code": "medical_annual", "tag": "dibao", "value": "4500", "note": ""}
     with pytest.raises(ValidationError, match="生效日期不能早于本月 1 日"), unit_of_work(engine) as s:
         svc.create(s, actor=admin, name="warning_thresholds", raw={**raw, "effective_from": "2025-06-01"})
+    with pytest.raises(ValidationError, match="生效日期须为某月 1 日"), unit_of_work(engine) as s:
+        svc.create(s, actor=admin, name="warning_thresholds",
+                   raw={**raw, "effective_from": NEXT_MONTH.replace(day=15).isoformat()})
     with pytest.raises(ValidationError, match="“uninsured”不在可选范围内"), unit_of_work(engine) as s:
         svc.create(s, actor=admin, name="warning_thresholds",
                    raw={**raw, "rule_code": "uninsured", "effective_from": NEXT_MONTH.isoformat()})

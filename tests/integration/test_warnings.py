@@ -195,9 +195,15 @@ def test_a_warning_can_be_sent_to_a_village_clerk_and_opened_as_an_application(e
     wid = raise_warning(engine, hid)
     run(engine, warnings.assign, xinmin, warning_id=wid, assignee_id=user_id(engine, "fenghuang"), today=DAY)
     assert warning(engine, wid).assigned_to == user_id(engine, "fenghuang")
+    # without the household's consent recorded, no application is opened
+    with pytest.raises(ValidationError, match="授权"):
+        run(engine, warnings.handle, actor_of("fenghuang"), warning_id=wid, verify_result="confirmed",
+            verify_note="家中收入下降，医疗负担重", disposition="application", need={"track": "assistance"},
+            today=DAY)
+    assert warning(engine, wid).status == "verifying"
     run(engine, warnings.handle, actor_of("fenghuang"), warning_id=wid, verify_result="confirmed",
         verify_note="家中收入下降，医疗负担重", disposition="application", disposition_note="户主同意申请低保",
-        need={"track": "assistance"}, today=DAY)
+        need={"track": "assistance", "consent": True}, today=DAY)
     row = warning(engine, wid)
     with Session(engine) as s:
         app = s.get(Application, row.application_id)
@@ -263,8 +269,8 @@ def test_a_dispatch_the_referral_service_refuses_rolls_the_handling_back(engine,
         run(engine, warnings.handle, actor_of("xinmin"),
             need={**MEDICAL_NEED, "organisation_id": org_id(engine, CISHAN)}, **base)
     assert snapshot(engine) == before
-    # a village clerk may record a need but not dispatch it: refused, nothing kept
-    with pytest.raises(PermissionDenied):
+    # a village clerk may not dispatch: refused with the reason, nothing kept
+    with pytest.raises(PermissionDenied, match="转介帮扶须由乡镇"):
         run(engine, warnings.handle, actor_of("fenghuang"),
             need={**MEDICAL_NEED, "organisation_id": org_id(engine, YIBAO)}, **base)
     assert snapshot(engine) == before
@@ -476,3 +482,37 @@ def test_the_demo_shows_every_step_of_the_loop(engine):
     assert any(r.escalated_on for r in rows if r.status == "pending")
     with unit_of_work(engine) as s:
         assert seed_demo_warnings(s) == 0
+
+
+# --- lasting conditions and moves -------------------------------------------------------------
+
+def test_an_open_warning_is_not_raised_again_next_month_but_a_closed_one_may_be(engine, actor_of):
+    xinmin = actor_of("xinmin")
+    hid = add_household(engine, xinmin)
+    wid = raise_warning(engine, hid)
+    next_month = date(PERIOD.year + PERIOD.month // 12, PERIOD.month % 12 + 1, 1)
+    with unit_of_work(engine) as s:
+        spec = next(r for r in monitoring_rules.active_rules(s, next_month) if r.code == "medical_annual")
+        hits = pd.DataFrame({"household_id": [hid], "member_id": [None], "value": [13000.0],
+                             "threshold": [5000.0], "evidence": ["年度累计医疗自付费用 13,000.00 元"]})
+        # still being verified: the year-to-date cost is not a second warning
+        assert warning_writer.write(s, hits=hits, rule=spec, period=next_month, source="medical_insurance",
+                                    batch_id=None, actor=None, today=DAY) == 0
+    run(engine, warnings.assign, xinmin, warning_id=wid, today=DAY)
+    run(engine, warnings.handle, xinmin, warning_id=wid, verify_result="not_confirmed", verify_note="已报销",
+        disposition="no_action", disposition_note="医保二次报销后自付不高", today=DAY)
+    run(engine, warnings.feed_back, xinmin, warning_id=wid, feedback="不属实，已告知医保局", today=DAY)
+    with unit_of_work(engine) as s:
+        assert warning_writer.write(s, hits=hits, rule=spec, period=next_month, source="medical_insurance",
+                                    batch_id=None, actor=None, today=DAY) == 1
+
+
+def test_a_warning_moves_with_its_household(engine, actor_of):
+    xinmin = actor_of("xinmin")
+    hid = add_household(engine, xinmin)
+    wid = raise_warning(engine, hid)
+    run(engine, households.update_household, xinmin, household_id=hid, changes={"area_code": "500231100201"})
+    assert warning(engine, wid).area_code == "500231100201"
+    # the old village's clerk no longer reaches it
+    with pytest.raises(PermissionDenied), unit_of_work(engine) as s:
+        warnings.warning_detail(s, actor=actor_of("fenghuang"), warning_id=wid, today=DAY)

@@ -41,6 +41,7 @@ class WarningState(SessionState):
     can_assign: bool = False
     can_handle: bool = False
     can_feedback: bool = False
+    can_refer: bool = False
     assignees: list[dict[str, str]] = []
     # the 转介帮扶 fields: the kinds, and the units offering the chosen kind
     kinds: list[dict[str, str]] = []
@@ -71,7 +72,7 @@ class WarningState(SessionState):
 
     def _clear(self) -> None:
         self.warning, self.household, self.steps = {}, {}, []
-        self.can_assign = self.can_handle = self.can_feedback = False
+        self.can_assign = self.can_handle = self.can_feedback = self.can_refer = False
         self.assignees, self.kinds, self.departments, self._orgs_by_kind = [], [], [], {}
         self.need, self.referral, self.application = {}, {}, {}
         self.verify_result, self.disposition, self.need_mode, self.need_kind = "confirmed", REFERRAL, "assigned", ""
@@ -94,6 +95,9 @@ class WarningState(SessionState):
                                                       texts(linked["application"]))
         self.can_assign, self.can_handle, self.can_feedback = (bool(view["can_assign"]), bool(view["can_handle"]),
                                                                bool(view["can_feed_back"]))
+        self.can_refer = bool(view.get("can_refer"))
+        if not self.can_refer and self.disposition == REFERRAL:
+            self.disposition = APPLICATION
         self.assignees = [{"value": u["id"], "label": f"{u['name']}（{u['area']}）" if u["area"] else u["name"]}
                           for u in view["assignable"]]
         dispatch = view["dispatch"] or {}
@@ -172,7 +176,8 @@ class WarningState(SessionState):
                     "organisation_id": (an_id(form_data.get("organisation_id")) or None)
                     if self.need_mode == "assigned" else None}
         elif disposition == APPLICATION:
-            need = {"track": form_text(form_data, "track") or intake.ASSISTANCE}
+            need = {"track": form_text(form_data, "track") or intake.ASSISTANCE,
+                    "consent": bool(form_data.get("consent"))}
         with unit_of_work() as session:
             warnings.handle(session, actor=actor, warning_id=self._warning_id, verify_result=self.verify_result,
                             verify_note=form_text(form_data, "verify_note"), disposition=disposition,
@@ -332,14 +337,21 @@ def _handle_form() -> rx.Component:
                                                id="handle-verify-note", width="100%"), "100%"),
                 _field("处置方式 *", rx.select.root(
                     rx.select.trigger(id="handle-disposition"),
-                    rx.select.content(*[rx.select.item(label, value=value)
-                                        for value, label in rules.DISPOSITIONS.items()]),
+                    rx.select.content(*[
+                        rx.cond(S.can_refer, rx.select.item(label, value=value)) if value == REFERRAL
+                        else rx.select.item(label, value=value)
+                        for value, label in rules.DISPOSITIONS.items()]),
                     value=S.disposition, on_change=S.pick_disposition)),
                 rx.match(
                     S.disposition,
                     (REFERRAL, _referral_fields()),
-                    (APPLICATION, _field("申请类型", native_select("track", "handle-track", fixed=intake.TRACK_LABELS,
-                                                                 default=intake.ASSISTANCE, empty=None))),
+                    (APPLICATION, rx.hstack(
+                        _field("申请类型", native_select("track", "handle-track", fixed=intake.TRACK_LABELS,
+                                                         default=intake.ASSISTANCE, empty=None)),
+                        rx.el.label(rx.el.input(type="checkbox", name="consent", id="handle-consent"),
+                                    " 申请人已同意申请并书面授权核对家庭经济状况",
+                                    style={"font_size": "var(--font-size-2)"}),
+                        spacing="4", align="end", wrap="wrap")),
                     rx.fragment(),
                 ),
                 _field(rx.cond(S.disposition == NO_ACTION, "无需处置的理由 *", "处置说明"),
