@@ -5,8 +5,13 @@ import re
 
 import pytest
 from playwright.sync_api import expect
+from sqlmodel import select
 
+from lowincome_portal.db.engine import engine_for
+from lowincome_portal.db.tables import User
+from lowincome_portal.db.uow import unit_of_work
 from lowincome_portal.demo.seed import DEMO_PASSWORD
+from lowincome_portal.services import auth, users
 
 from .conftest import screenshot
 
@@ -71,7 +76,17 @@ def test_role_signs_in_sees_its_menu_is_refused_and_signs_out(portal_url, new_pa
     expect(page).to_have_url(re.compile(r"/login$"))
 
 
-def test_five_wrong_passwords_lock_the_account(portal_url, new_page):
+def _as_admin(portal_db, change, username: str) -> None:
+    """Put a demo account back for the later tests (they share one database): change(session,
+    admin actor, the account's User) in one transaction."""
+    engine = engine_for(portal_db)
+    with unit_of_work(engine) as s:
+        admin_user = s.exec(select(User).where(User.username == "admin")).one()
+        target = s.exec(select(User).where(User.username == username)).one()
+        change(s, auth.actor_for(s, admin_user), target)
+
+
+def test_five_wrong_passwords_lock_the_account(portal_url, portal_db, new_page):
     page = new_page()
     page.goto(f"{portal_url}/login")
     for attempt in range(1, 6):
@@ -86,6 +101,7 @@ def test_five_wrong_passwords_lock_the_account(portal_url, new_page):
     expect(page.locator("#login-error")).to_contain_text("账号已锁定")
     screenshot(page, "locked")
     expect(page).to_have_url(re.compile(r"/login$"))
+    _as_admin(portal_db, lambda s, admin, target: users.unlock(s, actor=admin, user_id=target.id), "nongye")
 
 
 def test_unknown_user_gets_the_same_message(portal_url, new_page):
@@ -106,13 +122,6 @@ def test_tampered_cookie_is_refused(portal_url, new_page):
 
 
 def test_disabled_users_live_session_ends(portal_url, portal_db, new_page):
-    from sqlmodel import select
-
-    from lowincome_portal.db.engine import engine_for
-    from lowincome_portal.db.tables import User
-    from lowincome_portal.db.uow import unit_of_work
-    from lowincome_portal.services import auth, users
-
     victim = new_page()
     sign_in(victim, portal_url, "shaping")
     expect(victim.locator("#welcome")).to_be_visible()
@@ -130,11 +139,8 @@ def test_disabled_users_live_session_ends(portal_url, portal_db, new_page):
     expect(victim.locator("#login-notice")).to_have_text("账号已停用，请联系系统管理员")
 
     # Put the account back for any later test.
-    engine = engine_for(portal_db)
-    with unit_of_work(engine) as s:
-        admin_user = s.exec(select(User).where(User.username == "admin")).one()
-        target = s.exec(select(User).where(User.username == "shaping")).one()
-        users.set_disabled(s, actor=auth.actor_for(s, admin_user), user_id=target.id, disabled=False)
+    _as_admin(portal_db, lambda s, admin, target: users.set_disabled(s, actor=admin, user_id=target.id,
+                                                                     disabled=False), "shaping")
 
 
 def test_admin_creates_an_account_and_the_user_must_change_the_password(portal_url, new_page):

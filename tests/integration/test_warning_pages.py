@@ -5,6 +5,8 @@ handlers, with the links to what handling started; refusals for another township
 and partners, with nothing changed; the department file import page: refused to township
 staff, a good file and a failed one (kept in the batch list)."""
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pandas as pd
@@ -323,16 +325,21 @@ def test_the_import_runs_and_a_failed_file_is_kept_in_the_batch_list(engine, act
     assert state.batches[0]["status_label"] == "失败" and state.batches[1]["imported_by"]
 
 
-def test_the_upload_handler_refuses_township_staff_and_an_empty_choice(engine):
-    import asyncio
+def _await(coroutine):
+    """Run a handler coroutine to its end in a thread of its own: after the browser tests, this
+    thread may already hold Playwright's running event loop, where asyncio.run() refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
+
+def test_the_upload_handler_refuses_township_staff_and_an_empty_choice(engine):
     state = state_for(MonitoringImportState, engine, "xinmin")
-    assert asyncio.run(MonitoringImportState.upload.fn(state, [])) is None
+    assert _await(MonitoringImportState.upload.fn(state, [])) is None
     assert state.error == DENIED and not state.running
     state = state_for(MonitoringImportState, engine, "minzheng")
     MonitoringImportState.on_enter.fn(state)
-    asyncio.run(MonitoringImportState.upload.fn(state, []))
+    _await(MonitoringImportState.upload.fn(state, []))
     assert state.error == "请先选择要导入的 Excel 或 CSV 文件" and not state.running
     MonitoringImportState.pick_period.fn(state, "")
-    asyncio.run(MonitoringImportState.upload.fn(state, []))
+    _await(MonitoringImportState.upload.fn(state, []))
     assert state.error == "请选择数据月份" and not state.running
