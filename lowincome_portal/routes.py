@@ -41,6 +41,10 @@ WARNINGS = "/warnings"
 WARNING = "/warnings/[warning_id]"
 MONITORING_IMPORT = "/monitoring/import"
 
+# Monthly reporting and the county leaders' summary.
+REPORTS = "/reports"
+SUMMARY = "/summary"
+
 
 def warning(warning_id) -> str:
     return f"/warnings/{warning_id}"

@@ -81,8 +81,11 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "warning.verify": CASEWORKERS,
     "warning.feedback": (TOWNSHIP_STAFF, COUNTY_CIVIL, COUNTY_AGRI),
     "warning.overview": (COUNTY_CIVIL, COUNTY_AGRI),
-    # county summaries
-    "summary.view": COUNTY_OFFICERS + (LEADER,),
+    # the monthly report (counts and amounts only, never a person): township staff for their
+    # township, the county departments and leaders for any; the leaders' summary page
+    "report.view": (COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF, LEADER),
+    "report.generate": (COUNTY_CIVIL, COUNTY_AGRI, TOWNSHIP_STAFF, LEADER),
+    "summary.view": (COUNTY_CIVIL, COUNTY_AGRI, LEADER),
 }
 
 

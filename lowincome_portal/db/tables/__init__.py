@@ -9,10 +9,12 @@ from .monitoring import (DataSource, ImportBatch, RiskWarning, RiskWarningEvent,
 from .meetings import ActionItem, AgendaItem, HardCase, Meeting, MeetingAttendee
 from .parameters import PolicyParameter
 from .referrals import Need, Notification, Referral, ReferralEvent
+from .reports import MonthlyReport
 from .registry import EconomicStatus, Household, HouseholdTag, Member, Visit
 from .stations import ServiceStation
 
 __all__ = [
+    "MonthlyReport",
     "DataSource",
     "ImportBatch",
     "RiskWarning",
