@@ -22,10 +22,12 @@ from .pages.notices import NoticesState, notices_page
 from .pages.partner import PartnerState, partner_page
 from .pages.password import PasswordState, password_page
 from .pages.referrals import ReferralListState, ReferralState, referral_page, referrals_page
+from .pages.reports import ReportsState, reports_page
 from .pages.registry_import import RegistryImportState, registry_import_page
 from .pages.resources.form import ResourceFormState, resource_edit_page
 from .pages.resources.list import ResourceListState, resource_list_page
 from .pages.resources.record import ResourceRecordState, resource_record_page
+from .pages.summary import SummaryState, summary_page
 from .pages.users import UsersState, users_page
 from .pages.warnings import WarningListState, WarningState, warning_page, warnings_page
 from .pages.worklist import WorklistState, worklist_page
@@ -67,6 +69,9 @@ app.add_page(warnings_page, route=routes.WARNINGS, title="监测预警", on_load
 app.add_page(warning_page, route=routes.WARNING, title="预警处置", on_load=WarningState.on_enter)
 app.add_page(monitoring_import_page, route=routes.MONITORING_IMPORT, title="数据比对导入",
              on_load=MonitoringImportState.on_enter)
+# Monthly reporting: the report with its archive, and the county leaders' summary.
+app.add_page(reports_page, route=routes.REPORTS, title="月度报告", on_load=ReportsState.on_enter)
+app.add_page(summary_page, route=routes.SUMMARY, title="领导驾驶舱", on_load=SummaryState.on_enter)
 # The low-code pages, one set for every declared resource.
 app.add_page(resource_list_page, route=routes.RESOURCE_LIST, title="数据管理",
              on_load=ResourceListState.on_enter)

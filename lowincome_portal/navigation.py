@@ -17,6 +17,8 @@ MENU = (
     ("转介帮扶", routes.REFERRALS, "referral.view"),
     ("监测预警", routes.WARNINGS, "warning.view"),
     ("数据比对", routes.MONITORING_IMPORT, "monitoring.import"),
+    ("月度报告", routes.REPORTS, "report.view"),
+    ("领导驾驶舱", routes.SUMMARY, "summary.view"),
     ("机构工作台", routes.PARTNER, "partner.portal"),
     ("批量导入", routes.REGISTRY_IMPORT, "registry.import"),
     ("服务站点", routes.STATIONS, "stations.read"),

@@ -20,6 +20,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..db.tables import Household, ImportBatch, Organisation, RiskWarning, User
+from ..domain.reporting import previous_month
 from ..services import department_import, monitoring_rules, warnings
 from ..services.auth import actor_for
 from ..services.households import today_in_china
@@ -49,10 +50,6 @@ ROWS = (
 
 def _actor(session: Session, username: str):
     return actor_for(session, session.exec(select(User).where(User.username == username)).one())
-
-
-def _last_month(today: date) -> date:
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def medical_file(period: date) -> bytes:
@@ -86,7 +83,7 @@ def seed_demo_warnings(session: Session, today: date | None = None) -> int:
         return 0
     today = today or today_in_china()
     monitoring_rules.seed_defaults(session)
-    period = _last_month(today)
+    period = previous_month(today)
     minzheng, xinmin = _actor(session, "minzheng"), _actor(session, "xinmin")
     report = department_import.import_department_file(
         session, actor=minzheng, source_code=SOURCE, period=period, filename=f"医保结算数据{period:%Y%m}.csv",

@@ -11,13 +11,14 @@ run, the progress holder, the upload box and the error list are the registry imp
 """
 
 import functools
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import reflex as rx
 
 from ..components.shell import shell
 from ..db.uow import unit_of_work
+from ..domain.reporting import previous_month
 from ..domain import monitoring as rules
 from ..domain.errors import ValidationError
 from ..services import department_import, monitoring_rules, registry_import
@@ -44,10 +45,6 @@ MSG_NO_MONTH = "请选择数据月份"
 MSG_BUSY = "上一份文件还在导入，请稍候"
 MSG_NO_FILE = "请先选择要导入的 Excel 或 CSV 文件"
 MSG_TOO_BIG = "文件超过 {mb} MB，请分成几个文件导入"
-
-
-def last_month(today: date) -> date:
-    return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
 def _run(actor, filename: str, data: bytes, progress: Progress, *, source_code: str, period: date):
@@ -96,7 +93,7 @@ class MonitoringImportState(SessionState):
         if self.source_code not in {s["value"] for s in self.sources}:
             self.source_code = self.sources[0]["value"] if self.sources else ""
         if not self.running:
-            self.period = month_value(last_month(today_in_china()))
+            self.period = month_value(previous_month(today_in_china()))
             self._clear()
         self._load_batches(actor)
         return None

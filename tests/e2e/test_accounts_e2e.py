@@ -19,18 +19,20 @@ pytestmark = pytest.mark.e2e
 
 CASEWORKER_MENU = ["首页", "我的待办", "家庭档案", "救助申请", "窗口受理", "申请导入", "公示公开", "联席会议", "转介帮扶",
                    "监测预警", "批量导入", "服务站点", "合作机构", "政策参数", "区划管理", "修改密码"]
-# the county imports the departments' files for 数据比对
-COUNTY_MENU = [*CASEWORKER_MENU[:10], "数据比对", *CASEWORKER_MENU[10:]]
+# township staff read their township's monthly report
+TOWNSHIP_MENU = [*CASEWORKER_MENU[:10], "月度报告", *CASEWORKER_MENU[10:]]
+# the county imports the departments' files for 数据比对, and sees the leaders' summary too
+COUNTY_MENU = [*CASEWORKER_MENU[:10], "数据比对", "月度报告", "领导驾驶舱", *CASEWORKER_MENU[10:]]
 MENUS = {
     "admin": ["首页", "服务站点", "合作机构", "政策参数", "预警规则", "预警阈值", "数据来源", "数据列映射", "区划管理",
               "账号管理", "审计日志", "修改密码"],
     "minzheng": COUNTY_MENU,
     "nongye": COUNTY_MENU,
-    "xinmin": CASEWORKER_MENU,
+    "xinmin": TOWNSHIP_MENU,
     "fenghuang": ["首页", "我的待办", "家庭档案", "救助申请", "窗口受理", "公示公开", "联席会议", "转介帮扶", "监测预警",
                   "服务站点", "合作机构", "政策参数", "区划管理", "修改密码"],
     "cishan": ["首页", "机构工作台", "修改密码"],
-    "lingdao": ["首页", "服务站点", "政策参数", "区划管理", "修改密码"],
+    "lingdao": ["首页", "月度报告", "领导驾驶舱", "服务站点", "政策参数", "区划管理", "修改密码"],
 }
 ROLE_NAMES = {"admin": "系统管理员", "minzheng": "县级民政", "nongye": "县级农业农村",
               "xinmin": "乡镇工作人员", "fenghuang": "村级工作人员", "cishan": "合作机构",

@@ -23,7 +23,8 @@ from lowincome_portal.db.tables import (
     RiskWarningEvent,
 )
 from lowincome_portal.db.uow import unit_of_work
-from lowincome_portal.pages.monitoring_import import MonitoringImportState, _run, last_month, monitoring_import_page
+from lowincome_portal.domain.reporting import previous_month
+from lowincome_portal.pages.monitoring_import import MonitoringImportState, _run, monitoring_import_page
 from lowincome_portal.pages.registry_import import Progress
 from lowincome_portal.pages.warnings import WarningListState, WarningState, warning_page, warnings_page
 from lowincome_portal.services import households, monitoring_rules, warning_writer
@@ -36,7 +37,7 @@ XINMIN = "500231100000"
 DENIED = "您没有执行此操作的权限"
 YIBAO = "垫江县医疗保障局"
 TODAY = today_in_china()
-PERIOD = last_month(TODAY)
+PERIOD = previous_month(TODAY)
 HEAD_FH = make_id(birth=date(1961, 3, 4), seq=511)
 HEAD_HY = make_id(birth=date(1958, 7, 8), seq=513)
 
