@@ -150,6 +150,18 @@ def _due_at_end(ids: pd.Series, steps: pd.DataFrame) -> pd.Series:
     return pd.Series(due.reindex(ids.to_numpy()).to_numpy(), index=ids.index)
 
 
+# The states where a case is finished without a decision date (withdrawn, not accepted, ...):
+# a case standing in one of them at month end is not open, whatever its decided_on says.
+FINAL_STATES = frozenset(code for t in intake.TRACKS.values() for code, step in t.steps.items() if step.final)
+
+
+def _final_at_end(ids: pd.Series, steps: pd.DataFrame) -> pd.Series:
+    """Whether each id's step at month end is a finished state (False: no step row)."""
+    steps = steps.drop_duplicates("id", keep="last")
+    final = pd.Series(steps["state"].isin(FINAL_STATES).to_numpy(), index=steps["id"].to_numpy())
+    return pd.Series(final.reindex(ids.to_numpy()).fillna(False).astype(bool).to_numpy(), index=ids.index)
+
+
 def _codes(labels: Mapping, present: pd.Series) -> list:
     """The known codes in their catalogue order, then any other code found in the data."""
     known = list(labels)
@@ -307,7 +319,8 @@ def application_figures(apps: pd.DataFrame, steps_at_end: pd.DataFrame, window: 
 
     is_received = _in(received, window)
     is_decided = _in(decided, window)
-    is_open = _by(received, window.last) & ~_by(decided, window.last)
+    is_open = (_by(received, window.last) & ~_by(decided, window.last)
+               & ~_final_at_end(apps["id"], steps_at_end))
     due = _due_at_end(apps["id"], steps_at_end)
     is_overdue = is_open & (due < _day(window.last))
 

@@ -7,8 +7,9 @@ registry_frame does: plain tuples and one vectorised conversion instead of an OR
 a Row per record). The counting itself is domain/reporting.py, on these frames.
 
 Everything is read from dated records, so a past month comes out the same when generated
-again: a tag period from its start and end dates, a member from the day the record was
-created and the day they left, an application's or warning's step at the month's end from
+again: a tag period from its start and end dates, a member from the day they were added to an
+already registered household (members entered with the household count from the start) to the
+day they left, an application's or warning's step at the month's end from
 its event history (the last event on or before that day) and the step's deadline from the
 policy parameter in force on the day the step was entered.
 
@@ -226,14 +227,28 @@ def _members(session: Session, area_code: str, w: rules.MonthWindow) -> pd.DataF
     holders = (select(HouseholdTag.household_id)
                .where(HouseholdTag.start_date <= w.last,
                       sa.or_(col(HouseholdTag.end_date).is_(None), HouseholdTag.end_date >= w.first)))
-    query = (select(Member.household_id, Member.created_at, Member.left_on)
+    return _member_frame(session, area_code, holders, left_after=w.first - timedelta(days=1), until=w.last)
+
+
+def _member_frame(session: Session, area_code: str, holders, *, left_after: date, until: date) -> pd.DataFrame:
+    """household_id, joined_on, left_on of the members of `holders` who had not left by
+    `left_after` and had joined by `until`.
+
+    A member entered with the household (the same China day) belonged to it before the portal
+    knew it: joined_on is None, counted on every day. One added later (a birth, a marriage)
+    joins on the day the record was made.
+    """
+    query = (select(Member.household_id, Member.created_at, Household.created_at, Member.left_on)
              .join(Household, Household.id == Member.household_id)
              .where(_in_area(Household.area_code, area_code), col(Member.household_id).in_(holders),
-                    Member.created_at < china_midnight(w.last + timedelta(days=1)),
-                    sa.or_(col(Member.left_on).is_(None), Member.left_on >= w.first)))
-    frame = _frame(session, query, ["household_id", "created_at", "left_on"])
-    frame["joined_on"] = _china_days(frame.pop("created_at"))
-    return _as_dates(frame, ("left_on",))[["household_id", "joined_on", "left_on"]]
+                    sa.or_(col(Member.left_on).is_(None), Member.left_on > left_after)))
+    frame = _frame(session, query, ["household_id", "created_at", "household_created_at", "left_on"])
+    added, registered = _china_days(frame.pop("created_at")), _china_days(frame.pop("household_created_at"))
+    frame["joined_on"] = added.where(added > registered)
+    frame = _as_dates(frame, ("left_on",))
+    joined = pd.to_datetime(frame["joined_on"])
+    frame = frame[joined.isna() | (joined <= pd.Timestamp(until))]
+    return frame[["household_id", "joined_on", "left_on"]]
 
 
 def _applications(session: Session, area_code: str, w: rules.MonthWindow, clocks: Clocks
@@ -526,19 +541,13 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
     holders = (select(HouseholdTag.household_id)
                .where(HouseholdTag.start_date <= last,
                       sa.or_(col(HouseholdTag.end_date).is_(None), HouseholdTag.end_date > first)))
-    members = _frame(session, select(Member.household_id, Member.created_at, Member.left_on)
-                     .join(Household, Household.id == Member.household_id)
-                     .where(_in_area(Household.area_code, area_code), col(Member.household_id).in_(holders),
-                            Member.created_at < end_utc,
-                            sa.or_(col(Member.left_on).is_(None), Member.left_on > first)),
-                     ["household_id", "created_at", "left_on"])
-    members["joined_on"] = _china_days(members.pop("created_at"))
-    members = _as_dates(members, ("left_on",))
+    members = _member_frame(session, area_code, holders, left_after=first, until=last)
     for m in months:
         day = pd.Timestamp(windows[m].last)
         held = tags[(tags["start_date"] <= day) & (tags["end_date"].isna() | (tags["end_date"] > day))]
         households = held["household_id"].unique()
-        active = members[members["household_id"].isin(households) & (members["joined_on"] <= day)
+        joined = pd.to_datetime(members["joined_on"])
+        active = members[members["household_id"].isin(households) & (joined.isna() | (joined <= day))
                          & (members["left_on"].isna() | (members["left_on"] > day))]
         out[m]["households_end"] = len(households)
         out[m]["persons_end"] = len(active)

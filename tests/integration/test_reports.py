@@ -294,6 +294,22 @@ def test_month_figures_for_the_county_and_its_townships(engine, county):
     assert months[-2]["households_end"] == 3 and months[-2]["applications_received"] == 1  # September: H1, H3, H4; A3
 
 
+def test_members_entered_with_their_household_count_from_the_start(engine, actor_of):
+    # Registered today (not backdated) with its head and a child: a household on 低保 since
+    # September is counted in October with both people - they belonged to it before the
+    # portal knew it. A member added a day after registration would count from that day.
+    xinmin = actor_of("xinmin")
+    with unit_of_work(engine) as s:
+        hid = households.create_household(
+            s, actor=xinmin, household={"area_code": FENGHUANG, "address": "7组2号", "phone": "13812340000"},
+            head={"id_number": make_id(birth=date(1970, 1, 2), seq=811), "name": "新录入户"})
+        households.add_member(s, actor=xinmin, household_id=hid, member={
+            "id_number": make_id(birth=date(2012, 3, 4), seq=812), "name": "新录入子", "relation": "child"})
+    add_tag(engine, actor_of("minzheng"), hid, "dibao", date(2026, 9, 1))
+    row = tag_row(figures(engine, FENGHUANG), "dibao")
+    assert (row["households_end"], row["persons_end"]) == (1, 2)
+
+
 def test_a_past_month_comes_out_the_same_after_todays_changes(engine, actor_of, county):
     before_county, before_xinmin = figures(engine, COUNTY), figures(engine, XINMIN)
     today = today_in_china()

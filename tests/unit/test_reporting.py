@@ -247,6 +247,22 @@ def test_application_figures():
     ]
 
 
+def test_a_withdrawn_or_unaccepted_case_is_not_open_at_month_end():
+    # Both received in March and never decided; at 03-31 one stands withdrawn, one not accepted:
+    # finished without a decision, so neither is open nor overdue. The third, still in
+    # investigation past its due date, is both.
+    apps = pd.DataFrame([(1, "assistance", date(2026, 3, 2), None, ""),
+                         (2, "assistance", date(2026, 3, 3), None, ""),
+                         (3, "assistance", date(2026, 3, 4), None, "")],
+                        columns=["id", "track", "received_on", "decided_on", "decision"])
+    steps = pd.DataFrame([(1, "withdrawn", date(2026, 3, 9), None),
+                          (2, "not_accepted", date(2026, 3, 5), None),
+                          (3, "investigation", date(2026, 3, 5), date(2026, 3, 26))],
+                         columns=["id", "state", "entered_on", "due_on"])
+    got = rep.application_figures(apps, steps, MARCH, calendar_days)
+    assert (got["received"], got["open"], got["overdue"]) == (3, 1, 1)
+
+
 def test_application_figures_on_datetime64_and_china_dates():
     apps, steps = app_frames()
     # 2026-02-28 17:00 UTC is 2026-03-01 01:00 in China: received in March, as #1 was.
