@@ -5,10 +5,14 @@ the same Noto Sans CJK face as the tables, they stay sharp at any zoom and pdfto
 read them back. matplotlib only needs the font to measure the labels; where it is
 missing the layout falls back to DejaVu's metrics and the PDF still draws CJK glyphs.
 
-Each call builds its own `Figure` (not pyplot's global figure manager) and only changes
-rcParams inside `rc_context`, so rendering in a background worker leaves no state behind
-and two reports rendered at once do not share a figure. matplotlib is imported inside
-the functions: it takes about a second to import and only report generation needs it.
+Each call builds its own `Figure` (not pyplot's global figure manager), so two reports
+rendered at once do not share a figure. The report's settings still go through
+`rc_context`, which changes matplotlib's one global `rcParams` and puts back what it found
+on the way out: two charts drawn at once in different threads would see each other's
+settings (wrong fonts) and the later exit would restore the earlier one's settings for
+good. So drawing and saving a chart holds `_LOCK`; charts are drawn one at a time in the
+process (each takes a few tens of milliseconds). matplotlib is imported inside the
+functions: it takes about a second to import and only report generation needs it.
 
 The sizes suit a figure printed 170 mm wide on A4 with 8 pt labels.
 """
@@ -20,6 +24,7 @@ import io
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Sequence
 
 FONT_FAMILY = ["Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK", "DejaVu Sans"]
@@ -28,6 +33,8 @@ COLOURS = ["#2f5d8a", "#c8823a", "#7a9a4a", "#8e4a6e", "#4aa3a3", "#9a9a9a"]
 _TAG = re.compile(r"<[^>]*>")
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.DOTALL)
 WIDTH_IN, HEIGHT_IN = 6.7, 2.6  # 170 mm x 66 mm, the default size
+# Held from setting the report's rcParams until the SVG is saved (see the module docstring).
+_LOCK = threading.Lock()
 
 _RC = {
     "svg.fonttype": "none",
@@ -108,13 +115,14 @@ def line_svg(x_labels: Sequence[str], series: dict[str, Sequence[float | None]],
 @contextlib.contextmanager
 def _drawing(size_mm: tuple[float, float] | None):
     """A fresh Figure on the Agg canvas (outside pyplot) and its axes, with the report's
-    rcParams in force only while it is drawn and saved."""
+    rcParams in force only while it is drawn and saved - and, as rcParams are global, with
+    `_LOCK` held all that time (the caller saves the SVG inside the block)."""
     _ensure_config_dir()
     from matplotlib import rc_context
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    with rc_context(_RC | {"font.family": _installed_families()}):
+    with _LOCK, rc_context(_RC | {"font.family": _installed_families()}):
         inches = (WIDTH_IN, HEIGHT_IN) if size_mm is None else (size_mm[0] / 25.4, size_mm[1] / 25.4)
         figure = Figure(figsize=inches, dpi=72, layout="constrained")
         FigureCanvasAgg(figure)

@@ -3,7 +3,7 @@ section, for the county's leaders and the monthly joint meeting.
 
 A pure function of the report dict that services/reports.build_report returns (its shape:
 docs/reporting.md, API; tests/report_samples.py has a full example), plus optionally the
-12-month trend from services/report_data.trend. No database, no permission check: the
+12-month trend from services/reports (report_data.main_by_month). No database, no permission check: the
 service that loads the report has done both. The report holds counts and amounts only.
 
 Layout: the shared A4 page of documents/base.py (running heading, "第 1 页，共 3 页" from CSS
@@ -173,7 +173,7 @@ def _referrals_section(refs: dict) -> list[str]:
     partners = refs.get("by_partner") or []
     partner_columns = ([Column("帮扶单位", "30%", "name")] + [Column(label, "11%", "num") for label in labels]
                        + [Column("办结金额（元）", "26%", "num")])
-    partner_rows = [[_partner_name(row)] + [_int(row.get(k)) for k in keys] + [_money(row.get("amount"))]
+    partner_rows = [[str(row.get("label") or "")] + [_int(row.get(k)) for k in keys] + [_money(row.get("amount"))]
                     for row in partners]
     parts = [heading(SECTIONS["referrals"]), paragraph(text, "lead"),
              _table(kind_columns, kind_rows, total=total, caption="（一）按救助类别")]
@@ -317,10 +317,6 @@ def _checked_svg(svg: str) -> str:
         if any(name.lower().startswith("on") for name in element.attrib):
             raise ValueError("event attribute in chart")
     return svg
-
-
-def _partner_name(row: dict) -> str:
-    return str(row.get("name") or row.get("label") or row.get("organisation") or "")
 
 
 def _generated_at(report: dict) -> str:

@@ -59,10 +59,6 @@ class MonthWindow:
         """The day before the month: the opening balance is what was held then."""
         return self.first - timedelta(days=1)
 
-    @property
-    def text(self) -> str:
-        return f"{self.first.year}年{self.first.month}月"
-
 
 def month_window(period: date) -> MonthWindow:
     """The month containing `period` (any day of it)."""
@@ -395,6 +391,9 @@ def warning_figures(warnings: pd.DataFrame, steps_at_end: pd.DataFrame, rule_nam
 
 REFERRAL_COLUMNS = ("id", "kind", "organisation_id", "dispatched_on", "claimed_on", "completed_on",
                     "claim_due_on", "delivery_due_on", "amount")
+# Optional: the number of claims made in the month (claim events). Without it, a referral counts
+# as claimed in the month when its claimed_on is in it.
+REFERRAL_CLAIMS = "claims"
 _REFERRAL_KEYS = ("dispatched", "claimed", "completed", "open", "overdue")
 
 
@@ -403,7 +402,12 @@ def referral_figures(refs: pd.DataFrame, org_names: Mapping[int, str], window: M
     amounts add nothing); open at the last day (dispatched, not completed by then) and overdue:
     past delivery_due_on, or pooled (it has a claim_due_on), unclaimed by then and past
     claim_due_on. By assistance kind (every kind of domain/referrals, in order) and by partner
-    organisation (those with any figure, in `org_names` order; unclaimed pool items as 待认领)."""
+    organisation (those with any figure, in `org_names` order; unclaimed pool items as 待认领).
+
+    organisation_id, claimed_on and the due dates are the referral's as they stood at month end
+    (a referral returned later went back to the pool: the service rebuilds them from its events);
+    the optional column `claims` counts the claims made in the month (a referral claimed,
+    returned and claimed again counts twice), all put to the month-end organisation."""
     refs = _frame(refs, REFERRAL_COLUMNS)
     last = _day(window.last)
     dispatched = _dates(refs["dispatched_on"])
@@ -423,7 +427,8 @@ def referral_figures(refs: pd.DataFrame, org_names: Mapping[int, str], window: M
         "organisation_id": pd.to_numeric(refs["organisation_id"], errors="coerce").fillna(-1)
                              .astype(np.int64).to_numpy(),
         "dispatched": _in(dispatched, window).to_numpy(),
-        "claimed": _in(claimed, window).to_numpy(),
+        "claimed": (pd.to_numeric(refs[REFERRAL_CLAIMS], errors="coerce").fillna(0).astype(np.int64)
+                    if REFERRAL_CLAIMS in refs.columns else _in(claimed, window).astype(np.int64)).to_numpy(),
         "completed": is_completed.to_numpy(),
         "open": is_open.to_numpy(),
         "overdue": is_overdue.to_numpy(),
@@ -465,17 +470,25 @@ def _plain(value):
 
 MEETING_COLUMNS = ("id", "held_on")
 DECISION_COLUMNS = ("meeting_id",)
-ACTION_COLUMNS = ("id", "created_on", "deadline", "done_on")
+ACTION_COLUMNS = ("id", "created_on", "deadline", "done_on", "status")
+# domain/meetings action statuses: done (marked done), superseded (a later meeting decided
+# again; done_on is that day), cancelled (the decision changed before approval; no done_on).
+ACTION_DONE, ACTION_CANCELLED = "done", "cancelled"
 
 
 def meeting_figures(meetings: pd.DataFrame, decisions: pd.DataFrame, actions: pd.DataFrame,
                     window: MonthWindow) -> dict:
     """held (held_on in the month), decisions (agenda items with a decision, one row each, in the
-    meetings held in the month), actions_done (done_on in the month), actions_open (created by the
-    last day, not done by then) and actions_overdue (open, deadline before the last day)."""
+    meetings held in the month), actions_done (status done, done_on in the month), actions_open
+    (created by the last day, not done - or superseded - by then) and actions_overdue (open,
+    deadline before the last day). Cancelled action items count nowhere; a frame without
+    `status` is read as every item done on its done_on."""
     meetings = _frame(meetings, MEETING_COLUMNS)
     decisions = _frame(decisions, DECISION_COLUMNS)
-    actions = _frame(actions, ACTION_COLUMNS)
+    actions = _frame(actions, ACTION_COLUMNS[:-1])
+    status = (actions["status"].fillna("").astype(str) if "status" in actions.columns
+              else pd.Series(ACTION_DONE, index=actions.index))
+    actions, status = actions[status != ACTION_CANCELLED], status[status != ACTION_CANCELLED]
     held = _in(_dates(meetings["held_on"]), window)
     held_ids = set(meetings.loc[held, "id"])
     done = _dates(actions["done_on"])
@@ -484,7 +497,7 @@ def meeting_figures(meetings: pd.DataFrame, decisions: pd.DataFrame, actions: pd
     return {
         "held": _count(held),
         "decisions": _count(decisions["meeting_id"].isin(held_ids)),
-        "actions_done": _count(_in(done, window)),
+        "actions_done": _count(_in(done, window) & (status == ACTION_DONE)),
         "actions_open": _count(is_open),
         "actions_overdue": _count(is_open & late),
     }

@@ -10,6 +10,7 @@ formatted here), except the chart series, which recharts needs as numbers.
 """
 
 import asyncio
+import logging
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -24,18 +25,19 @@ from ..domain.areas import COUNTY, contains, level_of
 from ..domain.errors import PortalError, ValidationError
 from ..domain.monitoring import parse_month
 from ..domain.permissions import can
-from ..services import public_areas, reports
+from ..services import auth, public_areas, reports
 from ..services.areas import area_names
 from ..services.households import today_in_china
 from ..state.base import SessionState, protected, protected_background
 from .meetings.common import month_value
+
+log = logging.getLogger(__name__)
 
 VIEW, GENERATE = "report.view", "report.generate"
 MSG_NO_AREA = "请选择您辖区内的县或乡镇"
 MSG_NO_MONTH = "请选择报告月份"
 MSG_BUSY = "上一份报告还在生成，请稍候"
 DASH = "—"
-STATUS_LABELS = {"queued": "排队中", "running": "生成中", "done": "已完成", "failed": "失败"}
 STATUS_COLOURS = (("done", "green"), ("failed", "red"), ("running", "blue"))
 
 # (key, header) of the tables; the state rows carry these keys as text
@@ -160,7 +162,8 @@ def archive_rows(entries: list[dict]) -> list[dict[str, str]]:
             "period_text": str(e.get("period_text", "")),
             "area_name": str(e.get("area_name", "")),
             "status": status,
-            "status_label": str(e.get("status_text") or STATUS_LABELS.get(status, status)),
+            "status_label": str(e.get("status_text") or status),
+            "stale": "1" if e.get("stale") else "",
             "requested_by": str(e.get("requested_by", "")),
             "requested_at": str(e.get("requested_at", "")),
             "seconds": f"{seconds} 秒" if seconds and status == "done" else "",
@@ -207,7 +210,8 @@ class ReportsState(SessionState):
     progress: int = 0
     archive: list[dict[str, str]] = []
     can_generate: bool = False
-    _report_id: int = 0
+    _report_id: int = 0  # the generation this tab follows (0: none)
+    _run_user: int = 0  # who asked for it: its outcome is shown to that user only
 
     @rx.event
     def on_enter(self):
@@ -216,16 +220,20 @@ class ReportsState(SessionState):
             self._clear()
             return redirect
         self.can_generate = can(actor, GENERATE)
+        if self._run_user != actor.user_id:
+            # Someone else signed in on this tab: the earlier user's generation goes on in the
+            # background, but this tab no longer follows it (its outcome is not shown here).
+            self.running, self.progress, self._report_id, self._run_user = False, 0, 0, 0
         with unit_of_work() as session:
             self.areas = area_options(session, actor.area_code or "")
         if self.area_code not in {a["value"] for a in self.areas}:
             self.area_code = self.areas[0]["value"] if self.areas else ""
-        if not self.running:
+        if not self.running:  # while a generation runs, the month it is for stays chosen
             self.period = month_value(previous_month(today_in_china()))
-            self._clear()
+        self._clear()  # never show what was on screen before (it may be another user's)
         try:
-            if not self.shown and self.area_code:
-                self._build(actor)  # the page opens on last month's report of the user's area
+            if self.area_code:
+                self._build(actor)  # the page opens on the chosen month's report of the user's area
             self._load_archive(actor)
         except PortalError as exc:  # e.g. an account bound to no area
             self.error = exc.message
@@ -289,15 +297,15 @@ class ReportsState(SessionState):
         applications, warnings_ = report.get("applications") or {}, report.get("warnings") or {}
         referrals_ = report.get("referrals") or {}
         self.application_totals = totals(applications, APPLICATION_TOTALS)
-        self.tracks = [row_texts(t, ("label", "track_label", "track")) for t in applications.get("by_track") or []]
+        self.tracks = [row_texts(t, ("label", "track")) for t in applications.get("by_track") or []]
         self.warning_totals = totals(warnings_, WARNING_TOTALS)
         self.rules = [row_texts(r, ("label", "rule")) for r in warnings_.get("by_rule") or []]
         self.referral_totals = totals(referrals_, REFERRAL_TOTALS)
         by_kind = referrals_.get("by_kind") or []
-        self.kinds = [row_texts(k, ("label", "kind_label", "kind")) for k in by_kind]
+        self.kinds = [row_texts(k, ("label", "kind")) for k in by_kind]
         self.kind_chart = [{"label": row["label"], "dispatched": _num(k.get("dispatched")),
                             "completed": _num(k.get("completed"))} for k, row in zip(by_kind, self.kinds, strict=True)]
-        self.partners = [row_texts(p, ("label", "name", "organisation")) for p in referrals_.get("by_partner") or []]
+        self.partners = [row_texts(p, ("label",)) for p in referrals_.get("by_partner") or []]
         self.meeting_totals = totals(report.get("meetings"), MEETING_TOTALS)
         self.burden_totals = totals(report.get("burden"), BURDEN_TOTALS)
         self.townships = township_rows(report.get("townships")) if self.is_county else []
@@ -307,14 +315,15 @@ class ReportsState(SessionState):
     @rx.event
     @protected(GENERATE)
     def generate(self, actor):
-        """Queue the generation (the service checks the area and the month), then run it in the
-        background."""
+        """Queue the generation (the service checks the area and the month, and refuses while the
+        same report is being generated - `running` only spares a pointless request, the browser
+        can set it), then run it in the background."""
         if self.running:
             raise ValidationError(MSG_BUSY)
         area_code, period = self._choice()
         with unit_of_work() as session:
             report_id = reports.request(session, actor=actor, area_code=area_code, period=period)
-        self._report_id, self.running, self.progress = report_id, True, 0
+        self._report_id, self._run_user, self.running, self.progress = report_id, actor.user_id, True, 0
         self._load_archive(actor)
         return ReportsState.run_generation
 
@@ -323,20 +332,31 @@ class ReportsState(SessionState):
     async def run_generation(self, actor):
         async with self:
             report_id = self._report_id
+            if self._run_user != actor.user_id:  # not this user's generation
+                report_id = 0
         if not report_id:  # called without a generation queued by `generate`
             return
         task = asyncio.create_task(asyncio.to_thread(reports.run, report_id))
         try:
             while not task.done():
                 await asyncio.sleep(0.5)
-                progress = await asyncio.to_thread(_progress_of, actor, report_id)
+                try:
+                    progress = await asyncio.to_thread(_progress_of, actor, report_id)
+                except Exception:  # noqa: BLE001 - e.g. "database is locked": the bar waits a step
+                    log.warning("progress of report %s not read", report_id, exc_info=True)
+                    continue
                 async with self:
-                    self.progress = progress
+                    if self._report_id == report_id:
+                        self.progress = max(self.progress, progress)
             await task
         finally:
             async with self:
-                self.running, self._report_id = False, 0
+                if self._report_id == report_id:
+                    self.running, self._report_id, self._run_user = False, 0, 0
         async with self:
+            # Another user may have signed in on this tab meanwhile: the outcome is not theirs.
+            if not self._still_signed_in_as(actor.user_id):
+                return
             self.progress = 100
             self._load_archive(actor)
             row = next((r for r in self.archive if r["id"] == str(report_id)), None)
@@ -344,6 +364,17 @@ class ReportsState(SessionState):
                 self.error = row["error"] or "报告生成失败，请稍后重试"
             else:
                 self.info = "报告已生成，可在下方归档中下载 PDF 和 Excel"
+
+    def _still_signed_in_as(self, user_id: int) -> bool:
+        """Whether this tab's session is still that of `user_id` (read from the database, not
+        from the state, which the tab's next user may have entered with)."""
+        try:
+            with unit_of_work() as session:
+                check = auth.check_session(session, self.token)
+        except Exception:  # noqa: BLE001 - unknown: show nothing rather than risk another's view
+            log.warning("session of a finished report generation not checked", exc_info=True)
+            return False
+        return check.actor is not None and check.actor.user_id == user_id
 
     @rx.event
     @protected(VIEW)
@@ -518,7 +549,9 @@ def _archive_row(r) -> rx.Component:
         rx.table.cell(r["period_text"]),
         rx.table.cell(r["area_name"]),
         rx.table.cell(rx.vstack(
-            rx.badge(r["status_label"], color_scheme=rx.match(r["status"], *STATUS_COLOURS, "gray"), variant="soft"),
+            rx.badge(r["status_label"], color_scheme=rx.cond(r["stale"] == "1", "orange",
+                                                             rx.match(r["status"], *STATUS_COLOURS, "gray")),
+                     variant="soft"),
             rx.cond(r["error"] != "", rx.text(r["error"], size="1", color_scheme="red")),
             spacing="1")),
         rx.table.cell(r["requested_by"]),

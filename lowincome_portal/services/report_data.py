@@ -11,7 +11,8 @@ again: a tag period from its start and end dates, a member from the day they wer
 already registered household (members entered with the household count from the start) to the
 day they left, an application's or warning's step at the month's end from
 its event history (the last event on or before that day) and the step's deadline from the
-policy parameter in force on the day the step was entered.
+policy parameter in force on the day the step was entered, and a referral's holder, claim and
+deadlines at the month's end from its events likewise (a later return does not move them).
 
 Timestamps (created_at) are stored in UTC; the day a record counts for is its day in China
 (Asia/Shanghai), so a window's bounds are the UTC instants of China's midnights.
@@ -40,6 +41,7 @@ from ..db.tables import (
     Organisation,
     PolicyParameter,
     Referral,
+    ReferralEvent,
     RiskWarning,
     RiskWarningEvent,
     Visit,
@@ -49,6 +51,8 @@ from ..db.timeutil import CHINA
 from ..domain import areas as area_rules
 from ..domain import intake
 from ..domain import monitoring as warning_rules
+from ..domain import meetings as meeting_rules
+from ..domain import referrals as referral_rules
 from ..domain import reporting as rules
 from ..domain import working_days
 from ..domain.parameters import CATALOGUE
@@ -57,6 +61,9 @@ from .resources import area_range
 # The clock of each open warning status (services/warning_writer.verify_due, services/warnings).
 WARNING_CLOCKS = {warning_rules.PENDING: "warning_verify_days", warning_rules.VERIFYING: "warning_handle_days",
                   warning_rules.HANDLED: "warning_feedback_days"}
+# The referral events that change who holds it or its deadlines (services/referrals).
+REFERRAL_STEPS = ("dispatch", "claim", "return", "start", "complete")
+REFERRAL_CLOCKS = ("referral_claim_days", "referral_delivery_days", "referral_urgent_delivery_days")
 # Events that mark a step's lateness without entering a new step.
 WARNING_NON_STEPS = ("escalate",)
 # The events that end a home investigation (the burden figure).
@@ -187,6 +194,20 @@ def _warning_due(clocks: Clocks) -> Callable[[str, str, date], date | None]:
     return due
 
 
+def _claim_due(clocks: Clocks, day: date) -> date:
+    """services/referrals.claim_due: the pool's claim deadline set on `day`."""
+    return _add_working_days(day, clocks.days("referral_claim_days", day))
+
+
+def _delivery_due(clocks: Clocks, day: date, urgency: str, direct: bool) -> date:
+    """services/referrals.delivery_due as dispatch, claim and return set it on `day`: from `day`
+    itself (a claim, an assigned dispatch) or from the claim deadline set that day (a pooled
+    dispatch, a return), on the clock in force on the day the clock starts."""
+    start = day if direct else _claim_due(clocks, day)
+    code = "referral_urgent_delivery_days" if urgency in referral_rules.URGENT else "referral_delivery_days"
+    return _add_working_days(start, clocks.days(code, start))
+
+
 # --- the frames ---------------------------------------------------------------------------------
 
 @dataclass
@@ -310,21 +331,96 @@ def _warnings(session: Session, area_code: str, w: rules.MonthWindow, clocks: Cl
     return warnings, steps[["id", "status", "entered_on", "due_on"]]
 
 
-def _referrals(session: Session, area_code: str, w: rules.MonthWindow) -> pd.DataFrame:
+def _referrals(session: Session, area_code: str, w: rules.MonthWindow, clocks: Clocks) -> pd.DataFrame:
+    """Referrals dispatched by `last` and not completed before `first`, each as it stood at
+    `last`: its organisation, claim day and due dates rebuilt from its events on or before that
+    day (a return, later, clears them on the row), and `claims`, the claim events in the month."""
     end = china_midnight(w.last + timedelta(days=1))
-    query = (select(Referral.id, Referral.kind, Referral.organisation_id, Referral.created_at, Referral.claimed_on,
-                    Referral.completed_on, Referral.claim_due_on, Referral.delivery_due_on, Referral.amount,
-                    Referral.area_code)
-             .where(_in_area(Referral.area_code, area_code),
-                    # a record stamped later than its dates (entered afterwards) still counts by its dates
-                    sa.or_(Referral.created_at < end, Referral.claimed_on <= w.last, Referral.completed_on <= w.last),
-                    sa.or_(col(Referral.completed_on).is_(None), Referral.completed_on >= w.first)))
-    refs = _frame(session, query, ["id", "kind", "organisation_id", "created_at", "claimed_on", "completed_on",
-                                   "claim_due_on", "delivery_due_on", "amount", "area_code"])
+    selected = (_in_area(Referral.area_code, area_code),
+                # a record stamped later than its dates (entered afterwards) still counts by its dates
+                sa.or_(Referral.created_at < end, Referral.claimed_on <= w.last, Referral.completed_on <= w.last),
+                sa.or_(col(Referral.completed_on).is_(None), Referral.completed_on >= w.first))
+    query = (select(Referral.id, Referral.kind, Referral.organisation_id, Referral.urgency, Referral.created_at,
+                    Referral.claimed_on, Referral.completed_on, Referral.claim_due_on, Referral.delivery_due_on,
+                    Referral.amount, Referral.area_code)
+             .where(*selected))
+    refs = _frame(session, query, ["id", "kind", "organisation_id", "urgency", "created_at", "claimed_on",
+                                   "completed_on", "claim_due_on", "delivery_due_on", "amount", "area_code"])
     refs["dispatched_on"] = _china_days(refs.pop("created_at"))
     refs = _as_dates(refs, ("claimed_on", "completed_on", "claim_due_on", "delivery_due_on"))
     refs["amount"] = pd.to_numeric(refs["amount"].astype(object), errors="coerce").astype("float64")
     refs["organisation_id"] = refs["organisation_id"].astype("Int64")
+    events = _frame(session, select(ReferralEvent.referral_id, ReferralEvent.id, ReferralEvent.action,
+                                    ReferralEvent.status, ReferralEvent.organisation_id, ReferralEvent.on_day)
+                    .where(col(ReferralEvent.referral_id).in_(select(Referral.id).where(*selected)),
+                           ReferralEvent.on_day <= w.last, col(ReferralEvent.action).in_(REFERRAL_STEPS)),
+                    ["referral_id", "event_id", "action", "status", "organisation_id", "on_day"])
+    refs = _referrals_at_end(refs, _as_dates(events, ("on_day",)), w, clocks)
+    return refs[["id", "kind", "organisation_id", "dispatched_on", "claimed_on", "completed_on", "claim_due_on",
+                 "delivery_due_on", "amount", "claims", "area_code"]]
+
+
+def _referrals_at_end(refs: pd.DataFrame, events: pd.DataFrame, w: rules.MonthWindow, clocks: Clocks
+                      ) -> pd.DataFrame:
+    """The referrals' organisation, claimed_on, claim_due_on and delivery_due_on as they stood at
+    `last`, from their events on or before it (services/referrals: a dispatch or a return sets
+    the claim deadline of a pooled item, and the delivery deadline from it; a claim sets the
+    organisation, the claim day and restarts the delivery clock; a return clears the holder),
+    each deadline from the clocks in force on the day it was set, computed once per distinct
+    (day, urgency, clock). A referral with no event by then keeps its stored values."""
+    refs = refs.copy()
+    first, last = pd.Timestamp(w.first), pd.Timestamp(w.last)
+    events = events.sort_values(["referral_id", "event_id"], kind="stable")
+    ev_claims = events["action"] == "claim"
+    claims = events.loc[ev_claims & events["on_day"].between(first, last), "referral_id"].value_counts()
+    refs["claims"] = refs["id"].map(claims).fillna(0).astype("int64")
+    stored = ~refs["id"].isin(events["referral_id"])
+    refs.loc[stored, "claims"] = refs.loc[stored, "claimed_on"].between(first, last).astype("int64")
+    if events.empty:
+        return refs
+
+    def latest(mask) -> pd.DataFrame:
+        return events[mask].drop_duplicates("referral_id", keep="last").set_index("referral_id")
+
+    last_step = latest(events["action"].notna())
+    pool_step = latest(events["action"].isin(("dispatch", "return")))
+    claim_step = latest(ev_claims)
+    clock_step = latest(events["action"].isin(("dispatch", "claim", "return")))
+    ids = refs.loc[~stored, "id"]
+    at = pd.Index(ids.to_numpy())
+    urgency = pd.Series(refs.loc[~stored, "urgency"].fillna("normal").astype(str).to_numpy(), index=at)
+
+    # the holder: the last step's organisation, none after a return (the event names who returned)
+    step = last_step.reindex(at)
+    holder = pd.to_numeric(step["organisation_id"], errors="coerce").where(step["action"] != "return")
+    # claimed by then: a claim after the last time it went to the pool (or was dispatched)
+    claim = claim_step.reindex(at)
+    pool = pool_step.reindex(at)
+    held_claim = claim["event_id"].notna() & (claim["event_id"] > pool["event_id"].fillna(-1))
+    claimed_on = claim["on_day"].where(held_claim)
+    # the claim deadline: set by a pooled dispatch or a return (an assigned dispatch has none)
+    pooled = (pool["action"] == "return") | (pool["status"] == referral_rules.POOLED)
+    set_on = pool["on_day"].where(pooled)
+    claim_dues = {d: _claim_due(clocks, d.date()) for d in set_on.dropna().unique()}
+    claim_due = pd.to_datetime(pd.Series([claim_dues.get(d) for d in set_on], index=at, dtype=object))
+    # the delivery deadline: from a claim or an assigned dispatch itself, from the claim deadline
+    # of a pooled dispatch or a return
+    clock = clock_step.reindex(at)
+    direct = (clock["action"] == "claim") | ((clock["action"] == "dispatch")
+                                             & (clock["status"] != referral_rules.POOLED))
+    keys = list(zip(clock["on_day"], urgency, direct, strict=True))
+    memo: dict[tuple, date | None] = {}
+    for key in set(keys):
+        day, urgent, now = key
+        memo[key] = None if pd.isna(day) else _delivery_due(clocks, day.date(), urgent, now)
+    delivery_due = pd.to_datetime(pd.Series([memo[k] for k in keys], index=at, dtype=object))
+
+    rows = refs.index[~stored]
+    refs["organisation_id"] = refs["organisation_id"].astype("Int64")
+    refs.loc[rows, "organisation_id"] = pd.array(holder.to_numpy(), dtype="Int64")
+    refs.loc[rows, "claimed_on"] = claimed_on.to_numpy()
+    refs.loc[rows, "claim_due_on"] = claim_due.to_numpy()
+    refs.loc[rows, "delivery_due_on"] = delivery_due.to_numpy()
     return refs
 
 
@@ -343,12 +439,15 @@ def _meetings(session: Session, area_code: str, w: rules.MonthWindow
                               col(AgendaItem.dropped).is_(False)),
                        ["meeting_id", "area_code"])
     end = china_midnight(w.last + timedelta(days=1))
+    # a cancelled action item (the decision changed) never had to be done: it counts nowhere;
+    # a superseded one (a later meeting decided again) stops being open on its done_on
     actions = _frame(session, select(ActionItem.id, ActionItem.created_at, ActionItem.deadline, ActionItem.done_on,
-                                     ActionItem.area_code)
+                                     ActionItem.status, ActionItem.area_code)
                      .where(_in_area(ActionItem.area_code, area_code),
+                            ActionItem.status != meeting_rules.CANCELLED,
                             sa.or_(ActionItem.created_at < end, ActionItem.done_on <= w.last),
                             sa.or_(col(ActionItem.done_on).is_(None), ActionItem.done_on >= w.first)),
-                     ["id", "created_at", "deadline", "done_on", "area_code"])
+                     ["id", "created_at", "deadline", "done_on", "status", "area_code"])
     actions["created_on"] = _china_days(actions.pop("created_at"))
     actions = _as_dates(actions, ("deadline", "done_on"))
     return meetings, decisions, actions
@@ -379,7 +478,7 @@ def load_frames(session: Session, *, area_code: str, period: date, progress: Pro
     w = rules.month_window(period)
     tell = progress or (lambda _p: None)
     clocks = Clocks(session, [s.clock for t in intake.TRACKS.values() for s in t.steps.values() if s.clock]
-                    + list(WARNING_CLOCKS.values()))
+                    + list(WARNING_CLOCKS.values()) + list(REFERRAL_CLOCKS))
     tags = _tags(session, area_code, w)
     members = _members(session, area_code, w)
     tell(20)
@@ -387,7 +486,7 @@ def load_frames(session: Session, *, area_code: str, period: date, progress: Pro
     tell(30)
     warnings, warning_steps = _warnings(session, area_code, w, clocks)
     tell(40)
-    refs = _referrals(session, area_code, w)
+    refs = _referrals(session, area_code, w, clocks)
     meetings, decisions, actions = _meetings(session, area_code, w)
     investigated, visits = _burden(session, area_code, w)
     first, last = pd.Timestamp(w.first), pd.Timestamp(w.last)
@@ -433,7 +532,7 @@ def figures_of(frames: Frames, *, rule_names: dict, org_names: dict, burden: boo
             frames.warning_steps[["id", "status", "due_on"]], rule_names, w),
         "referrals": rules.referral_figures(frames.refs.drop(columns=["area_code"]), org_names, w),
         "meetings": rules.meeting_figures(frames.meetings[["id", "held_on"]], frames.decisions[["meeting_id"]],
-                                          frames.actions[["id", "created_on", "deadline", "done_on"]], w),
+                                          frames.actions[["id", "created_on", "deadline", "done_on", "status"]], w),
     }
     if burden:
         figures["burden"] = rules.burden_figures(
@@ -563,7 +662,7 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
             totals = weights.loc[days.index].groupby(month_of(days)).sum()
         for m in months:
             value = totals.get(pd.Period(m, "M"), 0)
-            out[m][key] = float(value) if weights is not None else int(value)
+            out[m][key] = round(float(value), 2) if weights is not None else int(value)
 
     apps = _frame(session, select(Application.created_at, Application.decided_on)
                   .where(_in_area(Application.area_code, area_code),
@@ -595,10 +694,3 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
     count(_days(held["held_on"]), "meetings_held")
     return out
 
-
-def trend(session: Session, *, area_code: str, period: date, months: int = 12) -> list[dict]:
-    """The main figures for each of the `months` months ending with the month of `period`,
-    oldest first: {"period", "period_text", <MAIN_FIGURES keys>}."""
-    starts = _month_starts(period, months)
-    figures = main_by_month(session, area_code=area_code, months=starts)
-    return [{"period": m.isoformat(), "period_text": period_text(m), **figures[m]} for m in starts]

@@ -9,23 +9,29 @@ in the row, with each state change (running, progress, done or failed) committed
 own short transaction so the page can follow it. `archive` lists what was generated and
 `report_file` hands a file back (and writes the download into the audit trail).
 
+A generation left queued or running for longer than `STALE_AFTER` (the server restarted
+mid-run, or even the bare "failed" write was lost) is stale: `run` may take it over, the
+archive shows it as interrupted and a new request for the same area and month is allowed.
+Only one generation renders at a time in the process (`_RENDERING`).
+
 A report holds counts and amounts only - never a name, an ID number, a phone or an address -
 so the same rights that let someone see an area's figures let them see the whole report.
 """
 
 import json
 import logging
+import threading
 import time
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from ..db.tables import Area, MonthlyReport, User
-from ..db.timeutil import china_text, utcnow
+from ..db.timeutil import as_utc, china_text, utcnow
 from ..db.uow import unit_of_work
 from ..domain import areas as area_rules
 from ..domain import reporting as rules
@@ -48,9 +54,19 @@ MSG_NOT_READY = "该报告尚未生成完成，请稍后再下载"
 MSG_KIND = "文件类型只能是 PDF 或 Excel"
 MSG_FAILED = "报告生成失败：{reason}。请稍后重试，或联系系统管理员"
 MSG_FAILED_UNKNOWN = "报告生成失败，请稍后重试，或联系系统管理员"
+MSG_NOT_SAVED = "报告生成后未能保存（数据库繁忙或连接中断），请重新生成"
+MSG_IN_PROGRESS = "该月度报告正在生成，请稍候"
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
 STATUS_LABELS = {QUEUED: "排队中", RUNNING: "生成中", DONE: "已完成", FAILED: "失败"}
+STALE_TEXT = "生成中断（请重新生成）"
+# A queued or running generation requested longer ago than this has been lost (a report
+# takes seconds to a couple of minutes, even waiting behind another one): an operational
+# timeout, not a policy figure, so a constant rather than a catalogue parameter.
+STALE_AFTER = timedelta(minutes=15)
+# One generation renders at a time in the process: compose, the charts, WeasyPrint and the
+# workbook are CPU-bound, and the server has few cores to share with the pages.
+_RENDERING = threading.Semaphore(1)
 KINDS = {"pdf": ("pdf", "application/pdf"),
          "xlsx": ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")}
 MAX_ARCHIVE = 200
@@ -139,10 +155,26 @@ def build_report(session: Session, *, actor: Actor, area_code: str, period, prog
 
 # --- generation in the archive ------------------------------------------------------------------
 
+def _stale_before() -> datetime:
+    return utcnow() - STALE_AFTER
+
+
+def _is_stale(status: str, requested_at: datetime | None, before: datetime) -> bool:
+    at = as_utc(requested_at)
+    return status in (QUEUED, RUNNING) and at is not None and at < before
+
+
 def request(session: Session, *, actor: Actor, area_code: str, period, today: date | None = None) -> int:
-    """Queue the generation of a report (report.generate in the area); returns its id."""
+    """Queue the generation of a report (report.generate in the area); returns its id.
+    Refuses while the same area and month is already queued or running (and not stale)."""
     area = _area(session, actor, "report.generate", area_code)
     month = _started(period, today)
+    pending = session.exec(select(MonthlyReport.id).where(
+        MonthlyReport.area_code == area.code, MonthlyReport.period == month,
+        col(MonthlyReport.status).in_([QUEUED, RUNNING]),
+        MonthlyReport.requested_at >= _stale_before())).first()
+    if pending is not None:
+        raise ValidationError(MSG_IN_PROGRESS)
     row = MonthlyReport(period=month, area_code=area.code, status=QUEUED, progress=0,
                         requested_by=actor.user_id)
     session.add(row)
@@ -176,58 +208,92 @@ def to_json(report: dict) -> str:
 def run(report_id: int, *, engine: Engine | None = None) -> str:
     """Generate a queued report: figures, PDF and Excel into its row (done), or the reason it
     failed (failed). Each state change is committed on its own so the page sees progress.
-    Returns the final status. A report already running or done is left alone."""
+    Returns the final status. A report running (and not stale) or done is left alone; a failed
+    or stale one is taken over and generated again."""
     from ..documents import report_pdf  # imported here: matplotlib and WeasyPrint are slow to load
     from . import report_workbook
 
     with unit_of_work(engine) as session:
-        row = session.exec(select(MonthlyReport).where(MonthlyReport.id == report_id)
-                           .with_for_update()).first()
+        row = session.get(MonthlyReport, report_id)
         if row is None:
             raise NotFound(MSG_NO_REPORT)
-        if row.status not in (QUEUED, FAILED):
+        before = _stale_before()
+        stale = _is_stale(row.status, row.requested_at, before)
+        if row.status not in (QUEUED, FAILED) and not stale:
             return row.status
-        row.status, row.progress, row.error = RUNNING, 1, ""
-        session.add(row)
         area_code, period, requested_by = row.area_code, row.period, row.requested_by
+        values = {"status": RUNNING, "progress": 1, "error": ""}
+        if stale or row.status == FAILED:
+            values["requested_at"] = utcnow()  # started again: the stale clock starts again too
+        # Taken only if still takeable now: of two workers taking over the same row, one wins
+        # (a row-level compare-and-set, the same on SQLite and PostgreSQL).
+        taken = session.execute(update(MonthlyReport).where(
+            col(MonthlyReport.id) == report_id,
+            or_(col(MonthlyReport.status).in_([QUEUED, FAILED]),
+                and_(MonthlyReport.status == RUNNING, col(MonthlyReport.requested_at) < before)))
+            .values(**values).execution_options(synchronize_session=False))
+        if taken.rowcount != 1:
+            return RUNNING
     started = time.perf_counter()
     last = {"p": 1}
 
     def progress(percent: int) -> None:
         if percent > last["p"]:
             last["p"] = percent
-            _set(engine, report_id, progress=int(percent))
+            try:
+                _set(engine, report_id, progress=int(percent))
+            except Exception:  # noqa: BLE001 - the bar lags a step; the report itself goes on
+                log.warning("monthly report %s: progress %s not saved", report_id, percent, exc_info=True)
 
     try:
-        with Session(engine or _engine()) as session:
-            report = compose(session, area_code=area_code, period=period, progress=progress)
-        figures = to_json(report)
-        pdf = report_pdf.render(report, trend=report.get("trend"))
-        progress(95)
-        xlsx = report_workbook.workbook(report)
+        with _RENDERING:
+            with Session(engine or _engine()) as session:
+                report = compose(session, area_code=area_code, period=period, progress=progress)
+            figures = to_json(report)
+            pdf = report_pdf.render(report)
+            progress(95)
+            xlsx = report_workbook.workbook(report)
     except Exception as exc:  # noqa: BLE001 - any failure is kept in the row for the page
         reason = exc.message if isinstance(exc, PortalError) else ""
         if not reason:
             log.exception("monthly report %s failed", report_id)
         error = (MSG_FAILED.format(reason=reason) if reason else MSG_FAILED_UNKNOWN)[:500]
-        with unit_of_work(engine) as session:
-            session.execute(update(MonthlyReport).where(col(MonthlyReport.id) == report_id).values(
-                status=FAILED, error=error, seconds=round(time.perf_counter() - started, 2),
-                finished_at=utcnow()))
-            audit.record(session, actor=None, action="update", entity="monthly_report", entity_id=report_id,
-                         username=_username(session, requested_by), new={"status": FAILED, "error": error},
-                         note="月度报告生成失败")
+        try:
+            with unit_of_work(engine) as session:
+                session.execute(update(MonthlyReport).where(col(MonthlyReport.id) == report_id).values(
+                    status=FAILED, error=error, seconds=round(time.perf_counter() - started, 2),
+                    finished_at=utcnow()))
+                audit.record(session, actor=None, action="update", entity="monthly_report", entity_id=report_id,
+                             username=_username(session, requested_by), new={"status": FAILED, "error": error},
+                             note="月度报告生成失败")
+        except Exception:  # noqa: BLE001 - the row must not stay "running"
+            log.exception("monthly report %s: the failure could not be saved", report_id)
+            _mark_failed(engine, report_id, error)
         return FAILED
     seconds = round(time.perf_counter() - started, 2)
-    with unit_of_work(engine) as session:
-        session.execute(update(MonthlyReport).where(col(MonthlyReport.id) == report_id).values(
-            status=DONE, progress=100, figures=figures, pdf=pdf, xlsx=xlsx, error="", seconds=seconds,
-            finished_at=utcnow()))
-        audit.record(session, actor=None, action="update", entity="monthly_report", entity_id=report_id,
-                     username=_username(session, requested_by),
-                     new={"status": DONE, "seconds": seconds, "pdf_bytes": len(pdf), "xlsx_bytes": len(xlsx)},
-                     note=f"月度报告已生成（{area_code} {report_data.period_text(period)}）")
+    try:
+        with unit_of_work(engine) as session:
+            session.execute(update(MonthlyReport).where(col(MonthlyReport.id) == report_id).values(
+                status=DONE, progress=100, figures=figures, pdf=pdf, xlsx=xlsx, error="", seconds=seconds,
+                finished_at=utcnow()))
+            audit.record(session, actor=None, action="update", entity="monthly_report", entity_id=report_id,
+                         username=_username(session, requested_by),
+                         new={"status": DONE, "seconds": seconds, "pdf_bytes": len(pdf), "xlsx_bytes": len(xlsx)},
+                         note=f"月度报告已生成（{area_code} {report_data.period_text(period)}）")
+    except Exception:  # noqa: BLE001 - e.g. a lock timeout or a dropped connection: say so in the row
+        log.exception("monthly report %s: the finished report could not be saved", report_id)
+        _mark_failed(engine, report_id, MSG_NOT_SAVED)
+        return FAILED
     return DONE
+
+
+def _mark_failed(engine: Engine | None, report_id: int, error: str) -> None:
+    """The last resort when the full write failed: the bare status, so the row does not stay
+    "running". Should even this fail, the row turns stale after STALE_AFTER."""
+    try:
+        _set(engine, report_id, status=FAILED, error=error[:500], finished_at=utcnow())
+    except Exception:  # noqa: BLE001 - nothing more to do here; logged for the administrator
+        log.exception("monthly report %s: could not be marked failed", report_id)
 
 
 def _engine() -> Engine:
@@ -243,11 +309,13 @@ def _username(session: Session, user_id: int | None) -> str:
 
 # --- the archive --------------------------------------------------------------------------------
 
-def _row_dict(r, area_names: dict, user_names: dict) -> dict:
+def _row_dict(r, area_names: dict, user_names: dict, stale_before: datetime) -> dict:
+    stale = _is_stale(r.status, r.requested_at, stale_before)
     return {
         "id": str(r.id), "period": r.period.isoformat(), "period_text": report_data.period_text(r.period),
         "area_code": r.area_code, "area_name": area_names.get(r.area_code, r.area_code),
-        "status": r.status, "status_text": STATUS_LABELS.get(r.status, r.status), "progress": str(r.progress),
+        "status": r.status, "status_text": STALE_TEXT if stale else STATUS_LABELS.get(r.status, r.status),
+        "stale": "1" if stale else "", "progress": str(r.progress),
         "error": r.error, "seconds": f"{r.seconds:.1f}" if r.seconds else "",
         "requested_by": user_names.get(r.requested_by, ""), "requested_at": china_text(r.requested_at),
         "finished_at": china_text(r.finished_at), "has_pdf": "1" if r.has_pdf else "",
@@ -274,7 +342,8 @@ def archive(session: Session, *, actor: Actor, area_code: str | None = None, lim
     users = {r.requested_by for r in rows if r.requested_by}
     user_names = dict(session.exec(select(User.id, User.display_name).where(col(User.id).in_(users))).all()) \
         if users else {}
-    return [_row_dict(r, names, user_names) for r in rows]
+    before = _stale_before()
+    return [_row_dict(r, names, user_names, before) for r in rows]
 
 
 def status(session: Session, *, actor: Actor, report_id) -> dict:
@@ -284,7 +353,7 @@ def status(session: Session, *, actor: Actor, report_id) -> dict:
     shape = SimpleNamespace(**{name: getattr(row, name) for name in (
         "id", "period", "area_code", "status", "progress", "error", "seconds", "requested_by", "requested_at",
         "finished_at")}, has_pdf=row.pdf is not None, has_xlsx=row.xlsx is not None)
-    return _row_dict(shape, names, {})
+    return _row_dict(shape, names, {}, _stale_before())
 
 
 def _report(session: Session, actor: Actor, report_id) -> MonthlyReport:

@@ -194,6 +194,65 @@ def test_generation_runs_in_the_background_and_the_files_download_for_the_right_
     assert report_count(demo) == 1
 
 
+def test_a_generation_survives_a_failed_progress_read(demo, monkeypatch):
+    """"database is locked" while polling the bar: the page keeps the last progress and still
+    reports the finished generation (the worker never stopped)."""
+    state = reports_for(demo, "xinmin")
+
+    def locked(*_a, **_k):
+        raise RuntimeError("database is locked")
+
+    monkeypatch.setattr(report_page, "_progress_of", locked)
+    assert ReportsState.generate.fn(state) is not None
+    _await(ReportsState.run_generation.fn(state))
+    assert state.error == "" and "报告已生成" in state.info and not state.running
+    assert state.archive[0]["status"] == "done"
+
+
+def test_the_same_report_is_not_generated_twice_at_once(demo):
+    """`running` is the browser's to set; the service refuses while the month is being generated."""
+    state = reports_for(demo, "xinmin")
+    assert ReportsState.generate.fn(state) is not None and state.running
+    second = reports_for(demo, "xinmin")  # another tab, or the same one with running set false
+    assert not second.running
+    assert ReportsState.generate.fn(second) is None
+    assert second.error == "该月度报告正在生成，请稍候" and not second.running
+    state.running = False  # forged on the first tab
+    assert ReportsState.generate.fn(state) is None and state.error == "该月度报告正在生成，请稍候"
+    assert report_count(demo) == 1
+
+
+def test_another_user_signing_in_on_the_tab_sees_nothing_of_the_earlier_one(demo, monkeypatch):
+    """The county's report on screen and a generation under way when 沙坪镇's clerk signs in on
+    the same tab: the page clears, and the finished generation is not loaded into their view."""
+    state = reports_for(demo, "minzheng")
+    assert state.shown and state.is_county and state.townships
+    shaping_token = state_for(ReportsState, demo, "shaping").token
+    assert ReportsState.generate.fn(state) is not None and state.running
+    county_report = state.archive[0]["id"]
+    real_run = report_page.reports.run
+
+    def signed_in_meanwhile(report_id):
+        state.token = shaping_token
+        ReportsState.on_enter.fn(state)
+        return real_run(report_id)
+
+    monkeypatch.setattr(report_page.reports, "run", signed_in_meanwhile)
+    _await(ReportsState.run_generation.fn(state))
+    assert state.user_name and not state.running and state.error == ""
+    assert "报告已生成" not in state.info
+    assert not state.is_county and state.townships == [] and "沙坪镇" in state.title
+    assert county_report not in {r["id"] for r in state.archive}
+    with Session(demo) as s:  # the county's generation itself finished
+        assert s.get(MonthlyReport, int(county_report)).status == "done"
+
+    # and a plain re-entry by the next user clears what the last one saw
+    ReportsState.pick_area.fn(state, SHAPING)
+    state.title, state.tags = "垫江县 月度报告", [{"label": "旧"}]
+    ReportsState.on_enter.fn(state)
+    assert state.title != "垫江县 月度报告" and {"label": "旧"} not in state.tags
+
+
 def test_the_page_draws_a_full_report():
     """Every section of the sample report reaches the page as text (and the charts as numbers)."""
     state = ReportsState(_reflex_internal_init=True)

@@ -21,12 +21,14 @@ import sqlalchemy as sa
 from sqlmodel import Session, func, select
 
 from lowincome_portal.db.tables import (
+    ActionItem,
     Application,
     AuditEntry,
     Household,
     HouseholdTag,
     Member,
     MonthlyReport,
+    Organisation,
     Referral,
     RiskWarning,
 )
@@ -279,7 +281,9 @@ def test_month_figures_for_the_county_and_its_townships(engine, county):
 
     with Session(engine) as s:
         rows = report_data.township_rows(s, area_code=COUNTY, period=OCTOBER)
-        months = report_data.trend(s, area_code=COUNTY, period=OCTOBER)
+        starts = report_data._month_starts(OCTOBER, 12)
+        by_month = report_data.main_by_month(s, area_code=COUNTY, months=starts)
+    months = [{"period": m.isoformat(), **by_month[m]} for m in starts]
     by_code = {row["area_code"]: row for row in rows}
     # 新民镇: A1 and W1 overdue, A2 open (A3 decided, R1 completed); 沙坪镇: R2 overdue, W2 open
     assert (by_code[XINMIN]["overdue"], by_code[XINMIN]["open"], by_code[XINMIN]["overdue_rate"]) == (2, 3, 0.6667)
@@ -328,6 +332,88 @@ def test_a_past_month_comes_out_the_same_after_todays_changes(engine, actor_of, 
         warnings.feed_back(s, actor=xinmin, warning_id=county["w1"], feedback="已反馈医保局", today=today)
     assert figures(engine, COUNTY) == before_county
     assert figures(engine, XINMIN) == before_xinmin
+
+
+def test_a_referral_returned_later_leaves_the_earlier_month_as_it_was(engine, actor_of):
+    # R1: assigned to 垫江县慈善会 on 2 February (urgent: due in 3 working days), overdue at the
+    # end of February; R2: pooled on 3 February and claimed on 4 February. Both are returned on
+    # 10 March, which clears the holder and the claim day and resets the deadlines on the rows:
+    # February's figures must not move.
+    xinmin, cishan = actor_of("xinmin"), actor_of("cishan")
+    february, march = date(2026, 2, 1), date(2026, 3, 1)
+    with Session(engine) as s:
+        org = s.exec(select(Organisation.id).where(Organisation.name == CISHAN)).one()
+    h1, h2 = add_household(engine, xinmin, FENGHUANG, "户主庚"), add_household(engine, xinmin, FENGHUANG, "户主辛")
+    with unit_of_work(engine) as s:
+        need = referrals.record_need(s, actor=xinmin, household_id=h1, kind="charity_aid", description="急需生活费",
+                                     urgency="urgent", source="visit", today=date(2026, 2, 2))
+    with unit_of_work(engine) as s:
+        r1 = referrals.dispatch(s, actor=xinmin, need_id=need, mode="assigned", organisation_id=org,
+                                today=date(2026, 2, 2))
+    backdate(engine, Referral, [r1], date(2026, 2, 2))
+    r2 = pooled_referral(engine, xinmin, h2, date(2026, 2, 3))
+    with unit_of_work(engine) as s:
+        referrals.claim(s, actor=cishan, referral_id=r2, today=date(2026, 2, 4))
+
+    def month(period):
+        with Session(engine) as s:
+            return report_data.month_figures(s, area_code=XINMIN, period=period)["referrals"]
+
+    before = month(february)
+    assert {k: before[k] for k in ("dispatched", "claimed", "open", "overdue")} == {
+        "dispatched": 2, "claimed": 1, "open": 2, "overdue": 1}
+    partner = next(p for p in before["by_partner"] if p["label"] == CISHAN)
+    assert (partner["dispatched"], partner["claimed"], partner["open"], partner["overdue"]) == (2, 1, 2, 1)
+    assert [p["label"] for p in before["by_partner"]] == [CISHAN]
+
+    for ref in (r1, r2):
+        with unit_of_work(engine) as s:
+            referrals.return_referral(s, actor=cishan, referral_id=ref, reason="超出本机构服务能力",
+                                      today=date(2026, 3, 10))
+    with Session(engine) as s:
+        returned = s.get(Referral, r1)
+        assert (returned.organisation_id, returned.claim_due_on is not None) == (None, True)
+    assert month(february) == before
+    # March: both back in the pool since the 10th, unclaimed past their 3-working-day claim deadline
+    after = month(march)
+    assert {k: after[k] for k in ("dispatched", "claimed", "open", "overdue")} == {
+        "dispatched": 0, "claimed": 0, "open": 2, "overdue": 2}
+    assert [(p["label"], p["open"]) for p in after["by_partner"]] == [("待认领", 2)]
+
+
+def test_cancelled_and_superseded_action_items(engine, actor_of):
+    # Three 交办 decisions of 新民镇's October meeting, due 25 October: A's decision is changed
+    # to 同意 (its action item is cancelled), B is superseded by a later meeting on 28 October,
+    # C stays open. October: nothing done, only C open and overdue; B is not done work.
+    xinmin = actor_of("xinmin")
+    with unit_of_work(engine) as s:
+        meeting = meetings.create_meeting(s, actor=xinmin, area_code=XINMIN, month=OCTOBER,
+                                          planned_on=date(2026, 10, 20), place="镇政府会议室", chair_name="李镇长",
+                                          unit_ids=[], today=date(2026, 10, 10))
+    items = {}
+    for name in "ABC":
+        with unit_of_work(engine) as s:
+            items[name] = meetings.add_item(s, actor=xinmin, meeting_id=meeting, title=f"交办事项{name}")
+        with unit_of_work(engine) as s:
+            meetings.record_minutes(s, actor=xinmin, item_id=items[name], discussion="会议研究", decision="assign",
+                                    responsible_user_id=xinmin.user_id, deadline=date(2026, 10, 25),
+                                    today=date(2026, 10, 20))
+    with unit_of_work(engine) as s:
+        meetings.record_minutes(s, actor=xinmin, item_id=items["A"], discussion="改为同意", decision="approve",
+                                today=date(2026, 10, 20))
+    with Session(engine) as s:
+        actions = {a.agenda_item_id: a.id for a in s.exec(select(ActionItem)).all()}
+    backdate(engine, ActionItem, actions.values(), date(2026, 10, 20))
+    # as services/meetings._close_followed leaves it when a later meeting decides again
+    with engine.begin() as c:
+        c.execute(sa.update(ActionItem.__table__).where(ActionItem.__table__.c.id == actions[items["B"]])
+                  .values(status="superseded", done_on=date(2026, 10, 28)))
+    with Session(engine) as s:
+        assert s.get(ActionItem, actions[items["A"]]).status == "cancelled"
+        october = report_data.month_figures(s, area_code=XINMIN, period=OCTOBER)["meetings"]
+        november = report_data.month_figures(s, area_code=XINMIN, period=date(2026, 11, 1))["meetings"]
+    assert (october["actions_done"], october["actions_open"], october["actions_overdue"]) == (0, 1, 1)
+    assert (november["actions_done"], november["actions_open"], november["actions_overdue"]) == (0, 1, 1)
 
 
 # --- generation, archive, downloads -------------------------------------------------------------
@@ -381,6 +467,125 @@ def test_a_failed_generation_keeps_a_chinese_reason(engine, actor_of, monkeypatc
     assert row.status == "failed" and "模拟的数据错误" in row.error and row.pdf is None
     with pytest.raises(ValidationError), unit_of_work(engine) as s:
         reports.report_file(s, actor=actor_of("xinmin"), report_id=report_id, kind="pdf")
+
+
+def _fast_renderers(monkeypatch) -> None:
+    """Stand-in PDF and workbook: these tests are about the row's state, not the documents."""
+    from lowincome_portal.documents import report_pdf
+    from lowincome_portal.services import report_workbook
+
+    monkeypatch.setattr(report_pdf, "render", lambda report: b"%PDF-test")
+    monkeypatch.setattr(report_workbook, "workbook", lambda report: b"PK-test")
+
+
+def _set_row(engine, report_id, **values) -> None:
+    with engine.begin() as c:
+        c.execute(sa.update(MonthlyReport.__table__).where(MonthlyReport.__table__.c.id == report_id).values(**values))
+
+
+def _minutes_ago(minutes: int) -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=minutes)
+
+
+def test_a_report_being_generated_is_not_requested_twice_until_it_turns_stale(engine, actor_of):
+    xinmin = actor_of("xinmin")
+    with unit_of_work(engine) as s:
+        first = reports.request(s, actor=xinmin, area_code=XINMIN, period=OCTOBER)
+    before = _rows_and_audit(engine)
+    for status in ("queued", "running"):
+        _set_row(engine, first, status=status)
+        with pytest.raises(ValidationError) as refused, unit_of_work(engine) as s:
+            reports.request(s, actor=xinmin, area_code=XINMIN, period="2026-10")
+        assert refused.value.message == reports.MSG_IN_PROGRESS == "该月度报告正在生成，请稍候"
+        assert _rows_and_audit(engine) == before
+    with unit_of_work(engine) as s:  # another month, or the county's report of the month, may go ahead
+        reports.request(s, actor=xinmin, area_code=XINMIN, period=date(2026, 9, 1))
+        reports.request(s, actor=actor_of("minzheng"), area_code=COUNTY, period=OCTOBER)
+
+    # lost (the server restarted mid-run): shown as interrupted, and a new request is taken
+    _set_row(engine, first, requested_at=_minutes_ago(20))
+    with Session(engine) as s:
+        row = next(r for r in reports.archive(s, actor=xinmin) if r["id"] == str(first))
+        assert (row["status"], row["status_text"], row["stale"]) == ("running", "生成中断（请重新生成）", "1")
+        assert reports.status(s, actor=xinmin, report_id=first)["status_text"] == "生成中断（请重新生成）"
+        fresh = next(r for r in reports.archive(s, actor=xinmin) if r["id"] != str(first))
+        assert (fresh["status_text"], fresh["stale"]) == ("排队中", "")
+    with unit_of_work(engine) as s:
+        again = reports.request(s, actor=xinmin, area_code=XINMIN, period=OCTOBER)
+    assert again != first
+    # a finished or failed generation of the month does not hold up a new one either
+    for status in ("done", "failed"):
+        _set_row(engine, again, status=status)
+        with unit_of_work(engine) as s:
+            again = reports.request(s, actor=xinmin, area_code=XINMIN, period=OCTOBER)
+
+
+def test_a_stale_generation_is_taken_over_and_a_live_one_left_alone(engine, actor_of, monkeypatch):
+    _fast_renderers(monkeypatch)
+    with unit_of_work(engine) as s:
+        report_id = reports.request(s, actor=actor_of("xinmin"), area_code=XINMIN, period=OCTOBER)
+    _set_row(engine, report_id, status="running", progress=40, requested_at=_minutes_ago(2))
+    assert reports.run(report_id, engine=engine) == "running"  # another worker is on it
+    with Session(engine) as s:
+        assert (s.get(MonthlyReport, report_id).status, s.get(MonthlyReport, report_id).progress) == ("running", 40)
+
+    for status in ("running", "queued"):  # left by a restart, before or after it started
+        _set_row(engine, report_id, status=status, progress=40, requested_at=_minutes_ago(20))
+        assert reports.run(report_id, engine=engine) == "done"
+        with Session(engine) as s:
+            row = s.get(MonthlyReport, report_id)
+        assert (row.status, row.progress, row.pdf, row.xlsx) == ("done", 100, b"%PDF-test", b"PK-test")
+        # started again: the staleness is counted from the take-over
+        assert datetime.now(UTC) - (row.requested_at.replace(tzinfo=UTC) if row.requested_at.tzinfo is None
+                                    else row.requested_at) < timedelta(minutes=1)
+        _set_row(engine, report_id, pdf=None, xlsx=None)
+
+
+@pytest.mark.parametrize("path", ["done", "failed"])
+def test_a_final_write_that_fails_leaves_the_row_failed_not_running(engine, actor_of, monkeypatch, path):
+    """A lock timeout or a dropped connection in the last write: the row still ends failed (a
+    bare status update), so the page stops waiting and the report can be generated again."""
+    _fast_renderers(monkeypatch)
+    with unit_of_work(engine) as s:
+        report_id = reports.request(s, actor=actor_of("xinmin"), area_code=XINMIN, period=OCTOBER)
+    if path == "failed":
+        def broken(*_a, **_k):
+            raise ValidationError("模拟的数据错误")
+
+        monkeypatch.setattr(reports, "compose", broken)
+
+    def locked(*_a, **_k):
+        raise sa.exc.OperationalError("UPDATE monthly_report", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(reports.audit, "record", locked)
+    assert reports.run(report_id, engine=engine) == "failed"
+    with Session(engine) as s:
+        row = s.get(MonthlyReport, report_id)
+    assert row.status == "failed" and row.finished_at is not None and row.pdf is None and row.xlsx is None
+    if path == "done":
+        assert row.error == reports.MSG_NOT_SAVED and row.figures == ""
+    else:
+        assert "模拟的数据错误" in row.error
+    monkeypatch.undo()
+    _fast_renderers(monkeypatch)
+    with unit_of_work(engine) as s:  # not stuck: a new request for the month is taken
+        assert reports.request(s, actor=actor_of("xinmin"), area_code=XINMIN, period=OCTOBER) != report_id
+    assert reports.run(report_id, engine=engine) == "done"  # and the failed row itself may be run again
+
+
+def test_a_failed_progress_write_does_not_fail_the_generation(engine, actor_of, monkeypatch):
+    _fast_renderers(monkeypatch)
+    with unit_of_work(engine) as s:
+        report_id = reports.request(s, actor=actor_of("xinmin"), area_code=XINMIN, period=OCTOBER)
+    real_set = reports._set
+
+    def flaky(engine_, rid, **values):
+        if set(values) == {"progress"}:
+            raise sa.exc.OperationalError("UPDATE monthly_report", {}, Exception("database is locked"))
+        real_set(engine_, rid, **values)
+
+    monkeypatch.setattr(reports, "_set", flaky)
+    assert reports.run(report_id, engine=engine) == "done"
 
 
 def _rows_and_audit(engine):

@@ -8,6 +8,7 @@ so a phrase wrapped in a cell still matches; `pages`: laid out page by page)."""
 import io
 import re
 import shutil
+import sys
 from datetime import date
 from decimal import Decimal
 
@@ -50,6 +51,49 @@ def test_a_line_chart_draws_gaps_and_labels_and_a_chart_label_is_escaped_in_the_
     svg = report_charts.line_svg(["1月", "2月", "3月"], {"受理申请": [3, None, 5], SCRIPT: [1, 2, 3]}, "走势")
     assert "受理申请" in svg and "走势" in svg and "3月" in svg
     assert "<script>" not in svg and "&lt;script&gt;" in svg
+
+
+def _chart_set(n: int) -> list[str]:
+    """A few charts differing in kind, size and labels (so a mix-up shows in the SVG)."""
+    return [
+        report_charts.bar_svg(["低保", "特困", "防返贫监测对象"], {"月初": [12, 3, n], "月末": [14, 2, n + 1]},
+                              f"各类别户数{n}"),
+        report_charts.line_svg([f"{m}月" for m in range(1, 13)], {"受理申请": [m * n for m in range(12)]},
+                               f"走势{n}", size_mm=(120, 50), zero_based=False),
+        report_charts.bar_svg([f"类别{k}" for k in range(11)], {"派单": list(range(11))}, "转介", size_mm=(170, 80)),
+    ]
+
+
+def test_charts_drawn_in_threads_at_once_come_out_as_drawn_alone():
+    """rc_context changes matplotlib's global rcParams: charts drawn by several report workers
+    at once must neither mix their settings nor leave them changed."""
+    import threading
+
+    import matplotlib
+    report_charts.bar_svg(["低保"], {"月初": [1]})  # matplotlib loaded and its font list read
+    before = dict(matplotlib.rcParams)
+    alone = {n: _chart_set(n) for n in range(4)}
+    results: dict[int, list[list[str]]] = {n: [] for n in range(4)}
+    start = threading.Barrier(4)
+
+    def draw(n: int) -> None:
+        start.wait()
+        for _ in range(3):
+            results[n].append(_chart_set(n))
+
+    threads = [threading.Thread(target=draw, args=(n,)) for n in range(4)]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # threads take turns often, so an unguarded rcParams shows
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(interval)
+    for n in range(4):
+        assert len(results[n]) == 3 and all(drawn == alone[n] for drawn in results[n])
+    assert dict(matplotlib.rcParams) == before
 
 
 def test_charts_refuse_series_that_do_not_match_their_labels():

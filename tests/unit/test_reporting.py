@@ -34,7 +34,6 @@ def row_of(rows, key, code):
 def test_month_window_and_neighbours():
     assert MARCH == rep.MonthWindow(D(2026, 3, 1), D(2026, 3, 31))
     assert MARCH.before == D(2026, 2, 28)
-    assert MARCH.text == "2026年3月"
     assert rep.month_window(D(2024, 2, 17)) == rep.MonthWindow(D(2024, 2, 1), D(2024, 2, 29))  # leap year
     assert rep.month_window(D(2025, 12, 31)) == rep.MonthWindow(D(2025, 12, 1), D(2025, 12, 31))
     assert rep.previous_month(D(2026, 1, 20)) == D(2025, 12, 1)
@@ -406,6 +405,19 @@ def test_referral_figures():
     assert type(got["by_partner"][0]["organisation_id"]) is int
 
 
+def test_referral_claims_count_the_claim_events_of_the_month():
+    refs = pd.DataFrame(REFS, columns=REF_COLUMNS)
+    # 3 was claimed on 03-01 then (say) returned and claimed again; 2 was claimed and returned
+    # in March, so it stands unclaimed at the end (claimed_on empty) yet was claimed in March
+    refs["claims"] = [0, 1, 2, 0, 0, 0, 0, 0, 0]
+    got = rep.referral_figures(refs, ORG_NAMES, MARCH)
+    assert got["claimed"] == 3
+    assert row_of(got["by_kind"], "kind", "charity_aid")["claimed"] == 3
+    assert row_of(got["by_partner"], "organisation_id", 20)["claimed"] == 2
+    assert row_of(got["by_partner"], "organisation_id", None)["claimed"] == 1
+    assert got["overdue"] == 4  # the figures at the end are those of the frame's dates
+
+
 def test_referral_figures_of_nothing():
     got = rep.referral_figures(pd.DataFrame(columns=REF_COLUMNS), ORG_NAMES, MARCH)
     assert (got["dispatched"], got["completed"], got["open"], got["overdue"], got["amount"]) == (0, 0, 0, 0, 0.0)
@@ -432,8 +444,34 @@ def test_meeting_figures():
     # actions done 1 = 1; open 2, 3, 4 = 3; overdue 2, 4 = 2.
     assert rep.meeting_figures(meetings, decisions, actions, MARCH) == {
         "held": 2, "decisions": 3, "actions_done": 1, "actions_open": 3, "actions_overdue": 2}
+    # without a status column every item with a done_on counts as done (as above)
+    with_status = actions.assign(status=["done", "open", "open", "done", "open", "done"])
+    assert rep.meeting_figures(meetings, decisions, with_status, MARCH) == {
+        "held": 2, "decisions": 3, "actions_done": 1, "actions_open": 3, "actions_overdue": 2}
     assert rep.meeting_figures(None, None, None, MARCH) == {
         "held": 0, "decisions": 0, "actions_done": 0, "actions_open": 0, "actions_overdue": 0}
+
+
+def test_cancelled_and_superseded_action_items():
+    actions = pd.DataFrame([
+        # done in March: the only one done
+        (1, D(2026, 3, 1), D(2026, 3, 15), D(2026, 3, 10), "done"),
+        # cancelled (the decision changed; no done_on): neither open nor overdue, ever
+        (2, D(2026, 2, 10), D(2026, 3, 1), None, "cancelled"),
+        # superseded on 03-12 by a later meeting: not done, and no longer open at the end
+        (3, D(2026, 2, 1), D(2026, 3, 5), D(2026, 3, 12), "superseded"),
+        # superseded only in April: open and overdue (deadline 03-20) at the end, not done
+        (4, D(2026, 2, 1), D(2026, 3, 20), D(2026, 4, 3), "superseded"),
+        # open, deadline after the month: open, not overdue
+        (5, D(2026, 3, 2), D(2026, 4, 30), None, "open"),
+    ], columns=["id", "created_on", "deadline", "done_on", "status"])
+    # done 1 = 1; open 4, 5 = 2; overdue 4 = 1.
+    assert rep.meeting_figures(None, None, actions, MARCH) == {
+        "held": 0, "decisions": 0, "actions_done": 1, "actions_open": 2, "actions_overdue": 1}
+    # February: 3 and 4 open (created by 02-28, not superseded by then), 2 cancelled: nothing
+    february = rep.month_window(D(2026, 2, 1))
+    assert rep.meeting_figures(None, None, actions, february) == {
+        "held": 0, "decisions": 0, "actions_done": 0, "actions_open": 2, "actions_overdue": 0}
 
 
 # --- burden ---------------------------------------------------------------------------------------
