@@ -28,6 +28,15 @@ def data_table(rows, columns: list[tuple[str, str]], actions: Callable | None = 
     )
 
 
+def rows_table(rows, row: Callable, headers: tuple[str, ...], table_id: str) -> rx.Component:
+    """A table whose rows the page draws itself (`row(r)` returns an rx.table.row), under headers."""
+    return rx.table.root(
+        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, white_space="nowrap") for h in headers])),
+        rx.table.body(rx.foreach(rows, row)),
+        variant="surface", size="1", width="100%", id=table_id,
+    )
+
+
 def pager(page, page_count, total, on_prev, on_next) -> rx.Component:
     return rx.hstack(
         rx.text("共 ", total, " 条，第 ", page, " / ", page_count, " 页", size="2"),

@@ -38,6 +38,7 @@ from sqlalchemy import String, cast, select
 from sqlmodel import Session, col
 from xlsxwriter.utility import xl_col_to_name
 
+from ..db.frames import read_frame
 from ..db.tables import DataSource, Household, ImportBatch, Member, User
 from ..db.timeutil import china_text
 from ..domain import areas
@@ -348,25 +349,13 @@ REGISTRY_COLUMNS = ["member_id", "id_number", "member_name", "birth_date", "labo
 
 
 def registry_frame(session: Session) -> pd.DataFrame:
-    """Every active member of an active household, with what the rules need: one query.
-
-    Read through the DBAPI cursor of the session's connection (same transaction): for 150,000
-    members SQLAlchemy's row objects and date conversion cost a second that plain tuples and
-    one vectorised date parse do not. The SQL is SQLAlchemy's, with constants only."""
+    """Every active member of an active household, with what the rules need: one query, read
+    through the raw cursor (db/frames.py) with one vectorised date parse afterwards."""
     query = (select(Member.id, Member.id_number, Member.name, cast(Member.birth_date, String),
                     Member.labour_capacity, Member.household_id, Household.current_tags, Household.area_code)
              .join(Household, Household.id == Member.household_id)
              .where(col(Member.active).is_(True), Household.status == "active"))
-    session.flush()
-    connection = session.connection()
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    frame = pd.DataFrame(rows, columns=REGISTRY_COLUMNS) if rows else pd.DataFrame(columns=REGISTRY_COLUMNS)
+    frame = read_frame(session, query, list(REGISTRY_COLUMNS))
     frame["birth_date"] = pd.to_datetime(frame["birth_date"].astype(object), format="ISO8601", errors="coerce")
     frame["member_id"] = frame["member_id"].astype("int64")
     frame["household_id"] = frame["household_id"].astype("int64")

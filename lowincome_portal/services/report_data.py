@@ -2,9 +2,8 @@
 
 Each loader asks for the least the definitions need: the area's code range and the month's
 dates go into the WHERE clause, only the needed columns come back, and the rows are read
-through the DBAPI cursor of the session's connection (as services/department_import.
-registry_frame does: plain tuples and one vectorised conversion instead of an ORM object or
-a Row per record). The counting itself is domain/reporting.py, on these frames.
+through the raw cursor (db/frames.read_frame: plain tuples and one vectorised conversion
+instead of a Row per record). The counting itself is domain/reporting.py, on these frames.
 
 Everything is read from dated records, so a past month comes out the same when generated
 again: a tag period from its start and end dates, a member from the day they were added to an
@@ -47,6 +46,7 @@ from ..db.tables import (
     Visit,
     WarningRule,
 )
+from ..db.frames import read_frame
 from ..db.timeutil import CHINA
 from ..domain import areas as area_rules
 from ..domain import intake
@@ -85,22 +85,6 @@ def _add_working_days(start: date, days: int) -> date:
 
 
 # --- reading ------------------------------------------------------------------------------------
-
-def _frame(session: Session, query, columns: list[str]) -> pd.DataFrame:
-    """The rows of `query` as a DataFrame with `columns`, read through the raw DBAPI cursor in
-    the session's transaction. The SQL is SQLAlchemy's, compiled with literal constants (dates,
-    codes and numbers the service chose, never user text)."""
-    session.flush()
-    connection = session.connection()
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        cursor.execute(sql)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
-    return pd.DataFrame.from_records(rows, columns=columns) if rows else pd.DataFrame(columns=columns)
-
 
 def _days(values: pd.Series) -> pd.Series:
     """Dates (SQLite gives ISO text, PostgreSQL date objects) as datetime64, NaT for none."""
@@ -238,7 +222,7 @@ def _tags(session: Session, area_code: str, w: rules.MonthWindow) -> pd.DataFram
              .join(Household, Household.id == HouseholdTag.household_id)
              .where(_in_area(Household.area_code, area_code), HouseholdTag.start_date <= w.last,
                     sa.or_(col(HouseholdTag.end_date).is_(None), HouseholdTag.end_date >= w.first)))
-    frame = _frame(session, query, ["household_id", "tag", "start_date", "end_date", "area_code"])
+    frame = read_frame(session, query, ["household_id", "tag", "start_date", "end_date", "area_code"])
     return _as_dates(frame, ("start_date", "end_date"))
 
 
@@ -263,7 +247,7 @@ def _member_frame(session: Session, area_code: str, holders, *, left_after: date
              .join(Household, Household.id == Member.household_id)
              .where(_in_area(Household.area_code, area_code), col(Member.household_id).in_(holders),
                     sa.or_(col(Member.left_on).is_(None), Member.left_on > left_after)))
-    frame = _frame(session, query, ["household_id", "created_at", "household_created_at", "left_on"])
+    frame = read_frame(session, query, ["household_id", "created_at", "household_created_at", "left_on"])
     added, registered = _china_days(frame.pop("created_at")), _china_days(frame.pop("household_created_at"))
     frame["joined_on"] = added.where(added > registered)
     frame = _as_dates(frame, ("left_on",))
@@ -282,7 +266,7 @@ def _applications(session: Session, area_code: str, w: rules.MonthWindow, clocks
              .where(_in_area(Application.area_code, area_code),
                     sa.or_(Application.created_at < end, Application.decided_on <= w.last),
                     sa.or_(col(Application.decided_on).is_(None), Application.decided_on >= w.first)))
-    apps = _frame(session, query, ["id", "track", "created_at", "decided_on", "decision", "area_code"])
+    apps = read_frame(session, query, ["id", "track", "created_at", "decided_on", "decision", "area_code"])
     apps["received_on"] = _china_days(apps.pop("created_at"))
     apps = _as_dates(apps, ("decided_on",))
     apps["decision"] = apps["decision"].fillna("").astype(str)
@@ -293,7 +277,7 @@ def _applications(session: Session, area_code: str, w: rules.MonthWindow, clocks
     latest = (select(ApplicationEvent.application_id, sa.func.max(ApplicationEvent.id).label("event_id"))
               .where(col(ApplicationEvent.application_id).in_(undecided), ApplicationEvent.on_day <= w.last)
               .group_by(ApplicationEvent.application_id).subquery())
-    steps = _frame(session, select(ApplicationEvent.application_id, ApplicationEvent.to_state, ApplicationEvent.on_day)
+    steps = read_frame(session, select(ApplicationEvent.application_id, ApplicationEvent.to_state, ApplicationEvent.on_day)
                    .join(latest, latest.c.event_id == ApplicationEvent.id),
                    ["id", "state", "entered_on"])
     steps = _as_dates(steps, ("entered_on",))
@@ -311,7 +295,7 @@ def _warnings(session: Session, area_code: str, w: rules.MonthWindow, clocks: Cl
                     RiskWarning.fed_back_on, RiskWarning.household_id, RiskWarning.area_code)
              .where(_in_area(RiskWarning.area_code, area_code), RiskWarning.raised_on <= w.last,
                     sa.or_(col(RiskWarning.fed_back_on).is_(None), RiskWarning.fed_back_on >= w.first)))
-    warnings = _frame(session, query, ["id", "rule_code", "raised_on", "handled_on", "fed_back_on", "household_id",
+    warnings = read_frame(session, query, ["id", "rule_code", "raised_on", "handled_on", "fed_back_on", "household_id",
                                        "area_code"])
     warnings = _as_dates(warnings, ("raised_on", "handled_on", "fed_back_on"))
     still_open = (select(RiskWarning.id)
@@ -321,7 +305,7 @@ def _warnings(session: Session, area_code: str, w: rules.MonthWindow, clocks: Cl
               .where(col(RiskWarningEvent.warning_id).in_(still_open), RiskWarningEvent.on_day <= w.last,
                      col(RiskWarningEvent.action).not_in(WARNING_NON_STEPS))
               .group_by(RiskWarningEvent.warning_id).subquery())
-    steps = _frame(session, select(RiskWarningEvent.warning_id, RiskWarningEvent.status, RiskWarningEvent.on_day)
+    steps = read_frame(session, select(RiskWarningEvent.warning_id, RiskWarningEvent.status, RiskWarningEvent.on_day)
                    .join(latest, latest.c.event_id == RiskWarningEvent.id),
                    ["id", "state", "entered_on"])
     steps = _as_dates(steps, ("entered_on",))
@@ -344,13 +328,13 @@ def _referrals(session: Session, area_code: str, w: rules.MonthWindow, clocks: C
                     Referral.claimed_on, Referral.completed_on, Referral.claim_due_on, Referral.delivery_due_on,
                     Referral.amount, Referral.area_code)
              .where(*selected))
-    refs = _frame(session, query, ["id", "kind", "organisation_id", "urgency", "created_at", "claimed_on",
+    refs = read_frame(session, query, ["id", "kind", "organisation_id", "urgency", "created_at", "claimed_on",
                                    "completed_on", "claim_due_on", "delivery_due_on", "amount", "area_code"])
     refs["dispatched_on"] = _china_days(refs.pop("created_at"))
     refs = _as_dates(refs, ("claimed_on", "completed_on", "claim_due_on", "delivery_due_on"))
     refs["amount"] = pd.to_numeric(refs["amount"].astype(object), errors="coerce").astype("float64")
     refs["organisation_id"] = refs["organisation_id"].astype("Int64")
-    events = _frame(session, select(ReferralEvent.referral_id, ReferralEvent.id, ReferralEvent.action,
+    events = read_frame(session, select(ReferralEvent.referral_id, ReferralEvent.id, ReferralEvent.action,
                                     ReferralEvent.status, ReferralEvent.organisation_id, ReferralEvent.on_day)
                     .where(col(ReferralEvent.referral_id).in_(select(Referral.id).where(*selected)),
                            ReferralEvent.on_day <= w.last, col(ReferralEvent.action).in_(REFERRAL_STEPS)),
@@ -428,12 +412,12 @@ def _meetings(session: Session, area_code: str, w: rules.MonthWindow
               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     held = (select(Meeting.id)
             .where(_in_area(Meeting.area_code, area_code), Meeting.held_on >= w.first, Meeting.held_on <= w.last))
-    meetings = _frame(session, select(Meeting.id, Meeting.held_on, Meeting.area_code)
+    meetings = read_frame(session, select(Meeting.id, Meeting.held_on, Meeting.area_code)
                       .where(_in_area(Meeting.area_code, area_code), Meeting.held_on >= w.first,
                              Meeting.held_on <= w.last),
                       ["id", "held_on", "area_code"])
     meetings = _as_dates(meetings, ("held_on",))
-    decisions = _frame(session, select(AgendaItem.meeting_id, Meeting.area_code)
+    decisions = read_frame(session, select(AgendaItem.meeting_id, Meeting.area_code)
                        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
                        .where(col(AgendaItem.meeting_id).in_(held), AgendaItem.decision != "",
                               col(AgendaItem.dropped).is_(False)),
@@ -441,7 +425,7 @@ def _meetings(session: Session, area_code: str, w: rules.MonthWindow
     end = china_midnight(w.last + timedelta(days=1))
     # a cancelled action item (the decision changed) never had to be done: it counts nowhere;
     # a superseded one (a later meeting decided again) stops being open on its done_on
-    actions = _frame(session, select(ActionItem.id, ActionItem.created_at, ActionItem.deadline, ActionItem.done_on,
+    actions = read_frame(session, select(ActionItem.id, ActionItem.created_at, ActionItem.deadline, ActionItem.done_on,
                                      ActionItem.status, ActionItem.area_code)
                      .where(_in_area(ActionItem.area_code, area_code),
                             ActionItem.status != meeting_rules.CANCELLED,
@@ -461,11 +445,11 @@ def _burden(session: Session, area_code: str, w: rules.MonthWindow
             .where(ApplicationEvent.on_day >= w.first, ApplicationEvent.on_day <= w.last,
                    col(ApplicationEvent.action).in_(INVESTIGATION_DONE),
                    col(ApplicationEvent.from_state).in_(tuple(intake.INVESTIGATION_STATES.values()))))
-    investigated = _frame(session, select(Application.id, Application.household_id, Application.fields_prefilled,
+    investigated = read_frame(session, select(Application.id, Application.household_id, Application.fields_prefilled,
                                           Application.fields_typed, Application.area_code)
                           .where(_in_area(Application.area_code, area_code), col(Application.id).in_(done)),
                           ["application_id", "household_id", "fields_prefilled", "fields_typed", "area_code"])
-    visits = _frame(session, select(Visit.household_id, Household.area_code)
+    visits = read_frame(session, select(Visit.household_id, Household.area_code)
                     .join(Household, Household.id == Visit.household_id)
                     .where(_in_area(Household.area_code, area_code), Visit.visited_on >= w.first,
                            Visit.visited_on <= w.last),
@@ -631,7 +615,7 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
     out: dict[date, dict] = {m: {} for m in months}
 
     # 合计: households holding any tag on each month's last day, and their active members then
-    tags = _frame(session, select(HouseholdTag.household_id, HouseholdTag.start_date, HouseholdTag.end_date)
+    tags = read_frame(session, select(HouseholdTag.household_id, HouseholdTag.start_date, HouseholdTag.end_date)
                   .join(Household, Household.id == HouseholdTag.household_id)
                   .where(_in_area(Household.area_code, area_code), HouseholdTag.start_date <= last,
                          sa.or_(col(HouseholdTag.end_date).is_(None), HouseholdTag.end_date > first)),
@@ -664,7 +648,7 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
             value = totals.get(pd.Period(m, "M"), 0)
             out[m][key] = round(float(value), 2) if weights is not None else int(value)
 
-    apps = _frame(session, select(Application.created_at, Application.decided_on)
+    apps = read_frame(session, select(Application.created_at, Application.decided_on)
                   .where(_in_area(Application.area_code, area_code),
                          sa.or_(sa.and_(Application.created_at >= start_utc, Application.created_at < end_utc),
                                 sa.and_(Application.decided_on >= first, Application.decided_on <= last))),
@@ -672,7 +656,7 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
     received = _china_days(apps["created_at"])
     count(received[(received >= pd.Timestamp(first)) & (received <= pd.Timestamp(last))], "applications_received")
     count(_days(apps["decided_on"]), "applications_decided")
-    warnings = _frame(session, select(RiskWarning.raised_on, RiskWarning.handled_on)
+    warnings = read_frame(session, select(RiskWarning.raised_on, RiskWarning.handled_on)
                       .where(_in_area(RiskWarning.area_code, area_code),
                              sa.or_(sa.and_(RiskWarning.raised_on >= first, RiskWarning.raised_on <= last),
                                     sa.and_(RiskWarning.handled_on >= first, RiskWarning.handled_on <= last))),
@@ -680,7 +664,7 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
     raised, handled = _days(warnings["raised_on"]), _days(warnings["handled_on"])
     count(raised[(raised >= pd.Timestamp(first)) & (raised <= pd.Timestamp(last))], "warnings_raised")
     count(handled[(handled >= pd.Timestamp(first)) & (handled <= pd.Timestamp(last))], "warnings_handled")
-    refs = _frame(session, select(Referral.completed_on, Referral.amount)
+    refs = read_frame(session, select(Referral.completed_on, Referral.amount)
                   .where(_in_area(Referral.area_code, area_code), Referral.completed_on >= first,
                          Referral.completed_on <= last),
                   ["completed_on", "amount"])
@@ -688,7 +672,7 @@ def main_by_month(session: Session, *, area_code: str, months: list[date]) -> di
     count(completed, "referrals_completed")
     amounts = pd.to_numeric(refs["amount"].astype(object), errors="coerce").fillna(0.0).astype("float64")
     count(completed, "referral_amount", amounts)
-    held = _frame(session, select(Meeting.held_on)
+    held = read_frame(session, select(Meeting.held_on)
                   .where(_in_area(Meeting.area_code, area_code), Meeting.held_on >= first, Meeting.held_on <= last),
                   ["held_on"])
     count(_days(held["held_on"]), "meetings_held")

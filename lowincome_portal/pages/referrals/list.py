@@ -8,6 +8,7 @@ import reflex as rx
 
 from ... import routes
 from ...components.shell import shell
+from ...components.table import rows_table
 from ...db.uow import unit_of_work
 from ...domain import referrals as rules
 from ...domain.permissions import can
@@ -88,14 +89,6 @@ def _referral_row(r) -> rx.Component:
     )
 
 
-def _table(rows, row, headers: tuple[str, ...], table_id: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, white_space="nowrap") for h in headers])),
-        rx.table.body(rx.foreach(rows, row)),
-        variant="surface", size="1", width="100%", id=table_id,
-    )
-
-
 def _referrals() -> rx.Component:
     return rx.vstack(
         rx.hstack(
@@ -110,7 +103,7 @@ def _referrals() -> rx.Component:
             width="100%", align="center", spacing="3",
         ),
         rx.cond(S.rows.length() > 0,
-                _table(S.rows, _referral_row,
+                rows_table(S.rows, _referral_row,
                        ("编号", "户主", "村（社区）", "救助类别", "紧急程度", "承办机构", "状态", "截止日期", "超期"),
                        "referrals-table"),
                 rx.text("没有符合条件的转介事项", size="2", color_scheme="gray", id="no-referrals")),
@@ -148,7 +141,7 @@ def _missed() -> rx.Component:
                     size="2", color_scheme="gray"),
             dispatch_form(S),
             rx.cond(S.missed.length() > 0,
-                    _table(S.missed, _missed_row,
+                    rows_table(S.missed, _missed_row,
                            ("类型", "户主", "村（社区）", "救助类别", "紧急程度", "情况", "起算日期", ""), "missed-table"),
                     rx.text("没有超时未响应的需求", size="2", color_scheme="green", id="no-missed")),
             spacing="3", width="100%", id="missed-needs",

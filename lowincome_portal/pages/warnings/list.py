@@ -10,7 +10,7 @@ to each), and may widen it to all. The service checks the area on every call.
 import reflex as rx
 
 from ...components.shell import shell
-from ...components.table import pager
+from ...components.table import pager, rows_table
 from ...db.uow import unit_of_work
 from ...services import warnings
 from ...services.households import today_in_china
@@ -154,14 +154,6 @@ def _warning_row(r) -> rx.Component:
     )
 
 
-def _table(rows, row, headers: tuple[str, ...], table_id: str) -> rx.Component:
-    return rx.table.root(
-        rx.table.header(rx.table.row(*[rx.table.column_header_cell(h, white_space="nowrap") for h in headers])),
-        rx.table.body(rx.foreach(rows, row)),
-        variant="surface", size="1", width="100%", id=table_id,
-    )
-
-
 def _township_row(t) -> rx.Component:
     return rx.table.row(
         rx.table.cell(rx.text(t["name"], size="2", weight="medium")),
@@ -179,7 +171,7 @@ def _townships() -> rx.Component:
         rx.vstack(
             rx.heading("各乡镇办理情况", size="4"),
             rx.text("列出有预警的乡镇，超期多的在前", size="2", color_scheme="gray"),
-            _table(S.townships, _township_row, ("乡镇", "待核查", "核查中", "超期", "已升级", "本月已反馈"),
+            rows_table(S.townships, _township_row, ("乡镇", "待核查", "核查中", "超期", "已升级", "本月已反馈"),
                    "township-table"),
             spacing="2", width="100%",
         ),
@@ -190,7 +182,7 @@ def _warnings() -> rx.Component:
     return rx.vstack(
         _filter_form(),
         rx.cond(S.rows.length() > 0,
-                _table(S.rows, _warning_row,
+                rows_table(S.rows, _warning_row,
                        ("编号", "户主", "村（社区）", "规则", "严重程度", "状态", "发现于", "办理时限", "核查人"),
                        "warnings-table"),
                 rx.text("没有符合条件的预警", size="2", color_scheme="gray", id="no-warnings")),
