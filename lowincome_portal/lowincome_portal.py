@@ -3,6 +3,7 @@
 import reflex as rx
 
 from . import chores, routes
+from .deployment import require_production_ready
 from .pages.application_new import NewApplicationState, new_application_page
 from .pages.apply import ApplyState, ApplyStatusState, apply_page, apply_status_page
 from .pages.application_import import ApplicationImportState, application_import_page
@@ -31,6 +32,10 @@ from .pages.summary import SummaryState, summary_page
 from .pages.users import UsersState, users_page
 from .pages.warnings import WarningListState, WarningState, warning_page, warnings_page
 from .pages.worklist import WorklistState, worklist_page
+
+# A production start without its secret key, PostgreSQL or Redis stops here, in every worker,
+# with the list of what to set (scripts/prod.sh checks the same before starting anything).
+require_production_ready()
 
 app = rx.App()
 app.register_lifespan_task(chores.run_hourly)

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, func, select
 from ..db.tables import AuditEntry
 from ..db.timeutil import CHINA, china_text
 from ..domain.permissions import Actor, require
+from . import audit_seal
 
 # Values that must never reach the trail, whatever a caller hands in.
 _SECRET_KEYS = {"password", "password_hash", "token", "token_hash"}
@@ -128,6 +129,7 @@ def record(
         new_values=_dump(new),
         note=note[:255],
     )
+    entry.seal = audit_seal.seal_of(entry.model_dump())
     session.add(entry)
     return entry
 

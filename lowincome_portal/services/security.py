@@ -1,11 +1,15 @@
-"""Password hashing (argon2) and session tokens. Tokens are random; only their SHA-256
-is stored, so a copy of the database cannot be used to sign in."""
+"""Password hashing (argon2) and session tokens. Tokens are random; only their HMAC under the
+deployment's secret key is stored, so a copy of the database cannot be used to sign in nor a
+stored value matched to a token without the key."""
 
 import hashlib
+import hmac
 import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from ..deployment import secret_key
 
 _hasher = PasswordHasher()
 
@@ -30,7 +34,7 @@ def new_token() -> str:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+    return hmac.new(secret_key(), token.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 def temporary_password() -> str:

@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from sqlalchemy import Column, Index, Text
+from sqlalchemy import Column, Index, String, Text
 from sqlmodel import Field, SQLModel
 
 from .types import timestamp
@@ -25,3 +25,6 @@ class AuditEntry(SQLModel, table=True):
     old_values: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     new_values: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
     note: str = Field(default="", max_length=255)
+    # HMAC of the fields above under the deployment's secret key (services/audit_seal.py);
+    # "" for entries written before seals existed.
+    seal: str = Field(default="", sa_column=Column(String(64), nullable=False, server_default=""))
