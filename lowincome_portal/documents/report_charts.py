@@ -204,6 +204,13 @@ def _installed_families() -> list[str]:
     """FONT_FAMILY without the faces matplotlib cannot find (it would warn on every label)."""
     from matplotlib import font_manager
     names = {font.name for font in font_manager.fontManager.ttflist}
+    if not names & set(FONT_FAMILY[:-1]):
+        # matplotlib's font cache can predate the CJK font's installation (it is kept in the
+        # home directory across runs): add the system's CJK faces to this process's list.
+        for path in font_manager.findSystemFonts():
+            if "CJK" in os.path.basename(path):
+                font_manager.fontManager.addfont(path)
+        names = {font.name for font in font_manager.fontManager.ttflist}
     return [family for family in FONT_FAMILY if family in names] or ["DejaVu Sans"]
 
 
