@@ -11,6 +11,8 @@ need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium chromium-driver)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || need_apt+=(fonts-noto-cjk)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+command -v pg_dump >/dev/null 2>&1 || need_apt+=(postgresql-client)  # backup/restore tests
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # private Redis of the load and fault tests
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing Debian packages: ${need_apt[*]}"
   apt-get update -qq
