@@ -5,8 +5,8 @@
 
 Builds a fresh county (migrate, demo county, generate_county) in a temporary SQLite database,
 or, with --database-url, in a new schema of that PostgreSQL database (dropped afterwards), and
-gives it 13 months of history with bulk Core inserts (the synthetic generator writes only the
-registry): members on the register since before the window, applications (5,000 by default)
+gives it 13 months of history (lowincome_portal/demo/synthetic_history.add_history, on every
+household in the database): members on the register since before the window, applications (5,000 by default)
 with every step as an event, warnings (3,000) with theirs, needs and referrals (2,000), one
 joint meeting per area per month (the county and its 26 townships: 27 a month, the unique key
 allows one per area) with decided agenda items and action items, and visits.
@@ -31,7 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,38 +45,15 @@ from sqlmodel import Session  # noqa: E402
 from benchmarks.monitoring_bench import _postgres_schema, _server_version, build_county  # noqa: E402
 from benchmarks.registry_bench import _actor, _loadavg, _stats, machine  # noqa: E402
 from lowincome_portal.db.engine import engine_for  # noqa: E402
-from lowincome_portal.db.tables import (  # noqa: E402
-    ActionItem,
-    AgendaItem,
-    Application,
-    ApplicationEvent,
-    Area,
-    Household,
-    Meeting,
-    Member,
-    Need,
-    Organisation,
-    Referral,
-    RiskWarning,
-    RiskWarningEvent,
-    Visit,
-    WarningRule,
-)
-from lowincome_portal.domain import areas as area_rules  # noqa: E402
+from lowincome_portal.demo.synthetic_history import add_history  # noqa: E402
 from lowincome_portal.domain import intake  # noqa: E402
 from lowincome_portal.domain import reporting  # noqa: E402
 from lowincome_portal.domain import working_days  # noqa: E402
-from lowincome_portal.domain.referrals import ASSISTANCE_KINDS  # noqa: E402
 from lowincome_portal.services import report_data, reports  # noqa: E402
 from lowincome_portal.services.households import today_in_china  # noqa: E402
 
 TARGETS = {"report_seconds": 5.0, "aggregation_ratio": 2.0, "postgres_report_seconds": 30.0}
 ACTOR = "minzheng"
-ASSISTANCE_PATH = [("submit", "submitted"), ("accept", "data_check"), ("complete_check", "investigation"),
-                   ("complete_investigation", "preliminary_review"), ("approve_preliminary", "notice"),
-                   ("end_notice", "county_review"), ("confirm", "result_notice"), ("notify_approval", "assisting")]
-MONITORING_PATH = [("submit", "lead"), ("start_check", "household_check"), ("complete_check", "appraisal"),
-                   ("end_appraisal", "township_review"), ("approve", "county_decision"), ("include", "included")]
 
 
 def _cold() -> None:
@@ -84,215 +61,6 @@ def _cold() -> None:
     fresh process would (the SQL baseline has no such memory)."""
     report_data.working_days_between.cache_clear()
     report_data._add_working_days.cache_clear()
-
-
-# ---- the history --------------------------------------------------------------------------------
-
-
-def _stamp(day: date) -> datetime:
-    """10 a.m. China time of `day` as the UTC instant (how created_at is stored)."""
-    return datetime(day.year, day.month, day.day, 2, 0, tzinfo=UTC)
-
-
-def add_history(engine, *, today: date, seed: int, applications: int, warnings: int, referrals: int,
-                visits: int) -> dict:
-    """13 months of history before `today`, written with Core executemany in one transaction."""
-    started = time.perf_counter()
-    rng = np.random.default_rng(seed)
-    window_start = reporting.same_month_last_year(reporting.previous_month(today))
-    span = (today - window_start).days
-
-    def day(offset) -> date:
-        return window_start + timedelta(days=int(offset))
-
-    with engine.begin() as c:
-        homes = pd.DataFrame(c.execute(sa.select(Household.id, Household.area_code)).all(), columns=["id", "area"])
-        orgs = [r[0] for r in c.execute(sa.select(Organisation.id)).all()]
-        rules = [r[0] for r in c.execute(sa.select(WarningRule.code)).all()]
-        townships = [r[0] for r in c.execute(sa.select(Area.code).where(Area.level == area_rules.TOWNSHIP)).all()]
-        county = c.execute(sa.select(Area.code).where(Area.level == area_rules.COUNTY)).scalar_one()
-        # the synthetic members were "created" now: put them on the register before the window
-        c.execute(sa.update(Member.__table__).values(created_at=_stamp(window_start - timedelta(days=400))))
-        first_app = (c.execute(sa.select(sa.func.max(Application.id))).scalar() or 0) + 1
-
-        # applications and their events
-        app_rows, event_rows = [], []
-        for i in range(applications):
-            h = homes.iloc[int(rng.integers(len(homes)))]
-            monitoring = rng.random() < 0.2
-            path = MONITORING_PATH if monitoring else ASSISTANCE_PATH
-            received = day(rng.integers(0, span))
-            stop = int(rng.integers(1, len(path) + 1)) if rng.random() < 0.35 else len(path)
-            on, state, decided_on, decision = received, path[0][1], None, ""
-            events = []
-            for k, (action, target) in enumerate(path[:stop]):
-                if k:
-                    on = on + timedelta(days=int(rng.integers(0, 9)))
-                if on >= today:
-                    break
-                if target in ("result_notice", "included"):
-                    decided_on, decision = on, "approved"
-                    if not monitoring and rng.random() < 0.25:
-                        action, target, decision = "refuse", "result_notice", "refused"
-                events.append((action, state if k else "", target, on))
-                state = target
-                if decision == "refused":
-                    break
-            app_id = first_app + i
-            app_rows.append({
-                "id": app_id, "tracking_no": f"B{app_id:09d}", "track": "monitoring" if monitoring else "assistance",
-                "channel": "station", "state": state, "state_entered_on": events[-1][3], "due_on": None,
-                "due_estimated": False, "area_code": h["area"], "household_id": int(h["id"]),
-                "applicant_name": "某某", "applicant_id_number": "", "applicant_phone": "", "address": "",
-                "difficulty": "", "members_json": "", "consent": True, "submission_key": None, "client_key": "",
-                "accepted_on": received, "staff_relative": False, "staff_relative_note": "", "green_channel": False,
-                "monitoring_type": "", "decision": decision, "decided_on": decided_on, "decision_tags": "",
-                "decision_reasons": "", "fields_prefilled": int(rng.integers(10, 40)),
-                "fields_typed": int(rng.integers(0, 12)), "created_by": None, "created_at": _stamp(received),
-                "updated_at": _stamp(received), "version": len(events)})
-            event_rows += [{"application_id": app_id, "from_state": f, "action": a, "to_state": t, "user_id": None,
-                            "actor_name": "基准", "comment": "", "on_day": d, "at": _stamp(d)}
-                           for a, f, t, d in events]
-        c.execute(sa.insert(Application.__table__), app_rows)
-        c.execute(sa.insert(ApplicationEvent.__table__), event_rows)
-
-        # warnings and their events
-        first_w = (c.execute(sa.select(sa.func.max(RiskWarning.id))).scalar() or 0) + 1
-        w_rows, w_events, seen = [], [], set()
-        steps = [("assign", "verifying", (1, 5)), ("handle", "handled", (2, 13)), ("feed_back", "fed_back", (1, 7))]
-        while len(w_rows) < warnings:
-            h = homes.iloc[int(rng.integers(len(homes)))]
-            raised = day(rng.integers(0, span))
-            rule = rules[int(rng.integers(len(rules)))]
-            period = reporting.previous_month(raised)
-            if (int(h["id"]), rule, period) in seen:
-                continue
-            seen.add((int(h["id"]), rule, period))
-            wid = first_w + len(w_rows)
-            dates = {"handled_on": None, "fed_back_on": None}
-            status, on = "pending", raised
-            evs = [("raise", "pending", raised)]
-            for action, target, (low, high) in steps:
-                on = on + timedelta(days=int(rng.integers(low, high)))
-                if on >= today or rng.random() < 0.08:
-                    break
-                status = target
-                evs.append((action, target, on))
-                if target == "handled":
-                    dates["handled_on"] = on
-                if target == "fed_back":
-                    dates["fed_back_on"] = on
-            w_rows.append({
-                "id": wid, "household_id": int(h["id"]), "area_code": h["area"], "rule_code": rule, "period": period,
-                "severity": "medium", "department": "civil", "source": "medical_insurance", "batch_id": None,
-                "member_id": None, "value": 1000, "threshold": 500, "evidence": "", "status": status,
-                "raised_on": raised, "due_on": None, "escalated_on": None, "assigned_to": None, "assigned_on": None,
-                "verify_result": "", "verify_note": "", "disposition": "", "disposition_note": "", "need_id": None,
-                "referral_id": None, "application_id": None, "handled_by": None, "feedback": "",
-                "fed_back_by": None, "version": len(evs), "created_at": _stamp(raised), "updated_at": _stamp(raised),
-                **dates})
-            w_events += [{"warning_id": wid, "action": a, "status": s, "user_id": None, "actor_name": "基准",
-                          "comment": "", "on_day": d, "at": _stamp(d)} for a, s, d in evs]
-        c.execute(sa.insert(RiskWarning.__table__), w_rows)
-        c.execute(sa.insert(RiskWarningEvent.__table__), w_events)
-
-        # needs and referrals
-        first_need = (c.execute(sa.select(sa.func.max(Need.id))).scalar() or 0) + 1
-        first_ref = (c.execute(sa.select(sa.func.max(Referral.id))).scalar() or 0) + 1
-        kinds = list(ASSISTANCE_KINDS)
-        needs, refs = [], []
-        for i in range(referrals):
-            h = homes.iloc[int(rng.integers(len(homes)))]
-            sent = day(rng.integers(0, span))
-            kind = kinds[int(rng.integers(len(kinds)))]
-            pool = rng.random() < 0.6
-            claim_due = working_days.add_working_days(sent, 3) if pool else None
-            claimed = sent + timedelta(days=int(rng.integers(0, 6))) if rng.random() < 0.9 else None
-            claimed = claimed if claimed and claimed < today else None
-            delivery_due = working_days.add_working_days(claimed or sent, 15) if (claimed or not pool) else None
-            completed = (claimed or sent) + timedelta(days=int(rng.integers(2, 30))) if claimed or not pool else None
-            completed = completed if completed and completed < today and rng.random() < 0.85 else None
-            status = "completed" if completed else ("claimed" if claimed else ("pooled" if pool else "assigned"))
-            needs.append({"id": first_need + i, "household_id": int(h["id"]), "area_code": h["area"], "kind": kind,
-                          "description": "基准", "amount": None, "urgency": "normal", "source": "visit",
-                          "source_ref": "", "status": "met" if completed else "referred", "recorded_on": sent,
-                          "recorded_by": None, "closed_reason": "", "created_at": _stamp(sent)})
-            refs.append({"id": first_ref + i, "need_id": first_need + i, "household_id": int(h["id"]),
-                         "area_code": h["area"], "kind": kind, "period": sent.replace(day=1),
-                         "mode": "pool" if pool else "assigned", "status": status,
-                         "organisation_id": orgs[int(rng.integers(len(orgs)))] if (claimed or not pool) else None,
-                         "urgency": "normal", "claim_due_on": claim_due, "delivery_due_on": delivery_due,
-                         "claimed_on": claimed, "claimed_by": None, "duplicate_justification": "",
-                         "higher_benefit_note": "", "outcome": "", "amount": round(float(rng.uniform(200, 5000)), 2)
-                         if completed else None, "delivered_on": completed, "attachments": "",
-                         "completed_on": completed, "return_reason": "", "created_by": None,
-                         "created_at": _stamp(sent), "updated_at": _stamp(sent), "version": 1})
-        c.execute(sa.insert(Need.__table__), needs)
-        c.execute(sa.insert(Referral.__table__), refs)
-
-        # one meeting per area per month, 4 decided agenda items and 2 action items each
-        months, m = [], window_start
-        while m <= today:
-            months.append(m)
-            m = reporting.month_window(m).last + timedelta(days=1)
-        first_meeting = (c.execute(sa.select(sa.func.max(Meeting.id))).scalar() or 0) + 1
-        first_item = (c.execute(sa.select(sa.func.max(AgendaItem.id))).scalar() or 0) + 1
-        existing = {(a, mm) for a, mm in c.execute(sa.select(Meeting.area_code, Meeting.month)).all()}
-        meeting_rows, item_rows, action_rows = [], [], []
-        for month in months:
-            for area in [county, *townships]:
-                if (area, month) in existing:
-                    continue
-                held = month + timedelta(days=int(rng.integers(10, 26)))
-                if held >= today:
-                    continue
-                mid = first_meeting + len(meeting_rows)
-                meeting_rows.append({"id": mid, "area_code": area, "month": month, "planned_on": held,
-                                     "held_on": held, "place": "会议室", "chair_name": "主持人", "status": "held",
-                                     "approved_on": None, "approved_by": None, "created_by": None,
-                                     "created_at": _stamp(held), "version": 1})
-                for k in range(4):
-                    iid = first_item + len(item_rows)
-                    item_rows.append({"id": iid, "meeting_id": mid, "position": k, "kind": "other", "title": "议题",
-                                      "detail": "", "household_id": None, "application_id": None,
-                                      "action_item_id": None, "hard_case_id": None, "dropped": False,
-                                      "discussion": "", "decision": "assign" if k < 2 else "approve",
-                                      "responsible_org_id": None, "responsible_user_id": None,
-                                      "deadline": held + timedelta(days=20) if k < 2 else None})
-                    if k < 2:
-                        done = held + timedelta(days=int(rng.integers(3, 40)))
-                        action_rows.append({"meeting_id": mid, "agenda_item_id": iid, "area_code": area,
-                                            "household_id": None, "title": "落实事项", "decision": "assign",
-                                            "responsible_org_id": None, "responsible_user_id": None,
-                                            "deadline": held + timedelta(days=20),
-                                            "status": "done" if done < today else "open",
-                                            "done_on": done if done < today else None, "done_note": "",
-                                            "created_at": _stamp(held)})
-        if meeting_rows:
-            c.execute(sa.insert(Meeting.__table__), meeting_rows)
-            c.execute(sa.insert(AgendaItem.__table__), item_rows)
-            c.execute(sa.insert(ActionItem.__table__), action_rows)
-
-        visit_rows = []
-        for _ in range(visits):
-            h = homes.iloc[int(rng.integers(len(homes)))]
-            on = day(rng.integers(0, span))
-            visit_rows.append({"household_id": int(h["id"]), "visited_on": on, "visitor_user_id": None,
-                               "visitor_name": "走访员", "purpose": "走访", "findings": "", "changed_fields": "",
-                               "created_at": _stamp(on)})
-        c.execute(sa.insert(Visit.__table__), visit_rows)
-        if c.dialect.name == "postgresql":
-            for table in ("application", "application_event", "risk_warning", "risk_warning_event", "need",
-                          "referral", "meeting", "agenda_item", "action_item", "visit"):
-                c.execute(sa.text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                  f"(SELECT COALESCE(MAX(id), 1) FROM {table}))"))
-    with engine.connect() as c:
-        c.exec_driver_sql("ANALYZE")
-        c.commit()
-    return {"applications": len(app_rows), "application_events": len(event_rows), "warnings": len(w_rows),
-            "warning_events": len(w_events), "referrals": len(refs), "meetings": len(meeting_rows),
-            "agenda_items": len(item_rows), "action_items": len(action_rows), "visits": len(visit_rows),
-            "from": window_start.isoformat(), "seconds": round(time.perf_counter() - started, 2)}
 
 
 # ---- the hand-written baseline ------------------------------------------------------------------
@@ -654,7 +422,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  generate_county: {result['county']['seconds']} s", file=sys.stderr)
         result["history"] = add_history(engine_for(url), today=today, seed=args.seed,
                                         applications=args.applications, warnings=args.warnings,
-                                        referrals=args.referrals, visits=args.visits)
+                                        referrals=args.referrals, visits=args.visits, scope="all")
         print(f"  history: {result['history']['seconds']} s", file=sys.stderr)
         result["result"] = bench(url, period, args.runs)
     finally:

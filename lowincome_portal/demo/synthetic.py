@@ -16,7 +16,13 @@ households are never touched.
 (domain/import_columns.py) for the import tests and the import benchmark; its ID numbers
 never clash with generate_county's.
 
-Command line: `lowincome-portal generate-county [--households N] [--seed S] [--replace]`.
+With counties > 1 (the city scale) the households spread over the demo county and
+synthetic counties beside it (demo/synthetic_areas.py). Thirteen months of applications,
+warnings, referrals, meetings and visits for them: demo/synthetic_history.py. Both are
+described in docs/synthetic.md.
+
+Command line: `lowincome-portal generate-county [--scale county|city] [--households N] [--seed S]
+[--replace] [--no-history]`.
 """
 
 import csv
@@ -37,6 +43,8 @@ from sqlmodel import SQLModel
 from ..db.tables import Area, AuditEntry, EconomicStatus, Household, HouseholdTag, Member
 from ..domain import areas as area_rules
 from ..domain import registry as codes
+from ..services import audit_seal
+from .synthetic_areas import ensure_city_areas
 from .synthetic_households import (
     COUNTY_SEQUENCES,
     IMPORT_SEQUENCES,
@@ -53,12 +61,14 @@ from .synthetic_households import (
 )
 
 SYNTHETIC_NOTE = "合成数据"
+# --scale: households, and counties to spread them over (the demo county plus synthetic ones)
+SCALES = {"county": {"households": 50_000, "counties": 1}, "city": {"households": 500_000, "counties": 10}}
 COUNTY_PREFIX = "500231"  # the demo county's area codes
 CHUNK = 5000              # households generated and inserted at a time
 
 ProgressFn = Callable[[int, int], None]
 
-__all__ = ["SYNTHETIC_NOTE", "SyntheticDataExists", "TAG_SHARES", "current_tags_text", "generate_county",
+__all__ = ["SCALES", "SYNTHETIC_NOTE", "SyntheticDataExists", "TAG_SHARES", "current_tags_text", "generate_county",
            "id_area_code", "id_check_digit", "import_rows_csv", "remove_synthetic", "synthetic_import_rows"]
 
 
@@ -68,12 +78,18 @@ class SyntheticDataExists(RuntimeError):
 
 # ---- the database -----------------------------------------------------------------------
 
-def _villages(conn) -> list[tuple[str, str, str]]:
+def _villages(conn, prefixes: tuple[str, ...] = (COUNTY_PREFIX,)) -> list[tuple[str, str, str]]:
     rows = conn.execute(sa.select(Area.code, Area.name, Area.level)
-                        .where(Area.code.like(COUNTY_PREFIX + "%")).order_by(Area.code)).all()
+                        .where(sa.or_(*[Area.code.like(p + "%") for p in prefixes])).order_by(Area.code)).all()
     names = {code: name for code, name, _ in rows}
     return [(code, name, names.get(area_rules.parent_code(code), ""))
             for code, name, level in rows if level == area_rules.VILLAGE]
+
+
+def _county_names(conn, prefixes: tuple[str, ...]) -> dict[str, str]:
+    codes = [p + "000000" for p in prefixes]
+    return {code[:6]: name for code, name in conn.execute(sa.select(Area.code, Area.name)
+                                                          .where(Area.code.in_(codes))).all()}
 
 
 def _ensure_areas(engine: Engine) -> None:
@@ -107,7 +123,7 @@ def remove_synthetic(conn) -> int:
     return _delete_with_dependents(conn, Household.__table__, Household.note == SYNTHETIC_NOTE, existing)
 
 
-def _write_chunk(conn, homes: list[dict], now: datetime) -> dict:
+def _write_chunk(conn, homes: list[dict], now: datetime, registered_at: datetime) -> dict:
     household_rows, member_rows, economic_rows, tag_rows = [], [], [], []
     for h in homes:
         head = h["members"][0]
@@ -120,7 +136,7 @@ def _write_chunk(conn, homes: list[dict], now: datetime) -> dict:
         })
         for m in h["members"]:
             row = {k: v for k, v in m.items() if not k.startswith("_")}
-            row.update(household_id=h["id"], active=True, left_on=None, left_reason="", created_at=now)
+            row.update(household_id=h["id"], active=True, left_on=None, left_reason="", created_at=registered_at)
             member_rows.append(row)
         economic_rows.append({**h["economics"], "created_at": now})
         tag_rows.extend({**t, "created_at": now} for t in h["tag_rows"])
@@ -135,8 +151,14 @@ def _write_chunk(conn, homes: list[dict], now: datetime) -> dict:
 
 def generate_county(engine: Engine, households: int = 50_000, seed: int = 20251128,
                     progress: ProgressFn | None = None, *, replace: bool = False,
-                    today: date | None = None) -> dict:
+                    today: date | None = None, counties: int = 1, registered_at: datetime | None = None) -> dict:
     """Write a synthetic county of `households` households (3 members each on average).
+
+    `counties` above 1 (the city scale) spreads them over the demo county and counties - 1
+    synthetic counties (demo/synthetic_areas.py, added where missing), an equal share each.
+    `registered_at` is when the members joined the register (their created_at; default now):
+    the command line puts them before the history's window, which spares add_history
+    rewriting 1.5 million rows at the city scale.
 
     Needs a migrated database; loads the demo areas first when none are there. Refuses with
     SyntheticDataExists when synthetic households are already present, unless `replace`,
@@ -165,13 +187,14 @@ def generate_county(engine: Engine, households: int = 50_000, seed: int = 202511
                 "如需重新生成，请加 --replace（将先删除这些合成数据）。")
         if present:
             summary["removed_households"] = remove_synthetic(conn)
-        villages = _villages(conn)
+        prefixes = (COUNTY_PREFIX, *(ensure_city_areas(conn, counties - 1) if counties > 1 else ()))
+        villages = _villages(conn, prefixes)
         taken = set(conn.execute(sa.select(Member.id_number).where(Member.active)).scalars())
         accounts = set(conn.execute(sa.select(Household.bank_account)
                                     .where(Household.bank_account != "")).scalars())
         first_id = (conn.execute(sa.select(sa.func.max(Household.id))).scalar() or 0) + 1
         people = People(rng, today, COUNTY_SEQUENCES, taken)
-        places = Places(rng, villages, fake)
+        places = Places(rng, villages, fake, _county_names(conn, prefixes))
         sizes = household_sizes(rng, households)
         quota = Quota()
         if progress:
@@ -179,7 +202,7 @@ def generate_county(engine: Engine, households: int = 50_000, seed: int = 202511
         for start in range(0, households, CHUNK):
             part = sizes[start:start + CHUNK]
             homes = build_households(rng, people, places, part, first_id + start, quota, start + len(part), today, accounts)
-            written = _write_chunk(conn, homes, now)
+            written = _write_chunk(conn, homes, now, registered_at or now)
             summary["households"] += len(homes)
             summary["economic_status"] += len(homes)
             for key in ("members", "tag_rows", "ended_tag_rows"):
@@ -190,9 +213,10 @@ def generate_county(engine: Engine, households: int = 50_000, seed: int = 202511
             conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('household', 'id'), "
                                  "(SELECT COALESCE(MAX(id), 1) FROM household))"))
         summary["tags"] = dict(quota.given)
+        summary["counties"], summary["villages"] = len(prefixes), len(villages)
         summary["first_household_id"] = first_id if households else None
         summary["last_household_id"] = first_id + households - 1 if households else None
-        conn.execute(sa.insert(AuditEntry.__table__), {
+        entry = {
             "at": now, "user_id": None, "username": "system", "user_area_code": None,
             "action": "import", "entity": "household", "entity_id": "", "old_values": "",
             "new_values": json.dumps({k: summary[k] for k in ("households", "members", "seed",
@@ -200,7 +224,8 @@ def generate_county(engine: Engine, households: int = 50_000, seed: int = 202511
                                                               "removed_households")},
                                      ensure_ascii=False, sort_keys=True),
             "note": f"生成{SYNTHETIC_NOTE}：{summary['households']} 户 {summary['members']} 人",
-        })
+        }
+        conn.execute(sa.insert(AuditEntry.__table__), {**entry, "seal": audit_seal.seal_of(entry)})
     summary["seconds"] = round(time.perf_counter() - started, 2)
     summary["cpu_seconds"] = round(time.process_time() - cpu_started, 2)  # this process only (SQLite's work included)
     return summary

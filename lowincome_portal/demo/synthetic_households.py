@@ -589,12 +589,23 @@ def household_sizes(rng: random.Random, n: int) -> list[int]:
 
 
 class Places:
-    """Villages weighted unevenly (communities in town hold fewer rural households)."""
+    """Villages weighted unevenly (communities in town hold fewer rural households).
 
-    def __init__(self, rng: random.Random, villages: list[tuple[str, str, str]], fake: Faker):
+    `counties` names the counties by their six-digit prefix (default: 垫江县 only). With
+    several (the city scale), each county takes an equal share of the households whatever
+    its number of villages; the single-county weights are left exactly as they were."""
+
+    def __init__(self, rng: random.Random, villages: list[tuple[str, str, str]], fake: Faker,
+                 counties: dict[str, str] | None = None):
         self.rng, self.villages = rng, villages
+        self.counties = counties or {"500231": "垫江县"}
         weights = [rng.lognormvariate(0, 0.3) * (0.45 if name.endswith("社区") else 1.0)
                    for _, name, _ in villages]
+        if len({code[:6] for code, _, _ in villages}) > 1:
+            totals: dict[str, float] = {}
+            for (code, _, _), w in zip(villages, weights, strict=True):
+                totals[code[:6]] = totals.get(code[:6], 0.0) + w
+            weights = [w / totals[code[:6]] for (code, _, _), w in zip(villages, weights, strict=True)]
         self.cum = list(accumulate(weights))
         self.streets = [fake.street_name() for _ in range(40)]
 
@@ -602,10 +613,11 @@ class Places:
         rng = self.rng
         code, name, township = self.villages[min(bisect(self.cum, rng.random() * self.cum[-1]),
                                                  len(self.villages) - 1)]
+        county = self.counties.get(code[:6], "垫江县")
         if name.endswith("社区"):
-            address = f"重庆市垫江县{township}{name}{rng.choice(self.streets)}{_ri(rng, 1, 300)}号"
+            address = f"重庆市{county}{township}{name}{rng.choice(self.streets)}{_ri(rng, 1, 300)}号"
         else:
-            address = f"重庆市垫江县{township}{name}{_ri(rng, 1, 12)}组{_ri(rng, 1, 120)}号"
+            address = f"重庆市{county}{township}{name}{_ri(rng, 1, 12)}组{_ri(rng, 1, 120)}号"
         return code, address
 
 

@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "handle": "处置",
     "feed_back": "反馈",
     "escalate": "逾期升级",
+    "backup": "备份数据库",
+    "restore": "恢复数据库",
 }
 
 # The kinds of record the trail names, as county staff call them.
@@ -84,6 +86,7 @@ ENTITY_LABELS = {
     "warning_rule": "预警规则",
     "warning_threshold": "预警阈值",
     "monitoring_defaults": "预警规则默认配置",
+    "database": "数据库",
 }
 
 
