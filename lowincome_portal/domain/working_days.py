@@ -8,10 +8,14 @@ Upgrading the package (`pip install -U chinesecalendar`) replaces the estimate.
 """
 
 from datetime import date, timedelta
+from functools import lru_cache
 
 import chinese_calendar
 
 
+# The package scans its holiday tables on every question; deadlines ask about the same few
+# hundred days over and over (a report's or an import's thousands of clocks), so remember them.
+@lru_cache(maxsize=8192)
 def _known(day: date) -> bool:
     try:
         chinese_calendar.is_workday(day)
@@ -20,6 +24,7 @@ def _known(day: date) -> bool:
     return True
 
 
+@lru_cache(maxsize=8192)
 def is_working_day(day: date) -> bool:
     """Whether `day` is a working day in the PRC (weekdays outside the calendar's years)."""
     try:
