@@ -8,6 +8,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import create_engine
 
+from ..domain.errors import ValidationError
+
+MSG_NUL = "输入内容含有无效的空字符，请删除后重试"
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_SQLITE = PROJECT_ROOT / "data" / "portal.db"
 
@@ -26,8 +29,10 @@ def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    event.listen(engine, "before_cursor_execute", _refuse_nul_text)
+    return engine
 
 
 def get_engine() -> Engine:
@@ -41,3 +46,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _refuse_nul_text(_conn, _cursor, _statement, parameters, _context, _executemany) -> None:
+    """A NUL character in any text sent to the database is refused with a Chinese message.
+
+    PostgreSQL cannot store one (psycopg raises DataError, a crash for the user), and SQLite
+    cuts LIKE patterns at it, so a search for "\\0" matched every row. Checked here, once,
+    rather than in each form and search box: a pasted or crafted NUL reaches no table and
+    no query on either database."""
+    # One row (a tuple or dict), or a list of them for executemany; a batch of
+    # "insertmanyvalues" arrives as one row even when `executemany` is set.
+    for row in parameters if isinstance(parameters, list) else (parameters,):
+        values = row.values() if isinstance(row, dict) else row if isinstance(row, (tuple, list)) else (row,)
+        for value in values:
+            if type(value) is str and "\x00" in value:
+                raise ValidationError(MSG_NUL)

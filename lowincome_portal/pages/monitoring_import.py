@@ -12,7 +12,6 @@ run, the progress holder, the upload box and the error list are the registry imp
 
 import functools
 from datetime import date
-from pathlib import Path
 
 import reflex as rx
 
@@ -34,6 +33,7 @@ from .registry_import import (
     keep_upload,
     table,
     upload_box,
+    upload_name,
 )
 
 ACTION = "monitoring.import"
@@ -156,10 +156,10 @@ class MonitoringImportState(SessionState):
         self._period()
         if not files:
             raise ValidationError(MSG_NO_FILE)
+        name = upload_name(files[0].name)  # a path or control characters in it: refused, nothing kept
         data = await files[0].read()
         if len(data) > MAX_UPLOAD_BYTES:
             raise ValidationError(MSG_TOO_BIG.format(mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
-        name = Path(files[0].name or "upload").name  # never trust a client path
         self._upload_path, self._upload_name = keep_upload(name, data), name
         self._run_source, self._run_period = self.source_code, self.period
         self._clear()

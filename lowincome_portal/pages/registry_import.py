@@ -8,6 +8,7 @@ imports take a file and explain its mistakes the same way."""
 import asyncio
 import tempfile
 import threading
+import unicodedata
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,11 +19,17 @@ import reflex as rx
 from ..components.shell import shell
 from ..db.uow import unit_of_work
 from ..domain.errors import ValidationError
-from ..services import registry_import
+from ..services import registry_import, spreadsheets
 from ..state.base import SessionState, protected, protected_background
 
 UPLOAD_ID = "registry-upload"
 SHOWN_ERRORS = 200
+MAX_NAME_LENGTH = 200
+MSG_NO_NAME = "上传的文件没有文件名，请重新选择文件"
+MSG_LONG_NAME = "文件名超过 {limit} 个字符，请改短后重新上传"
+MSG_BAD_NAME = "文件名不合法：不能含有路径（/ 或 \\）或控制字符，请改名后重新上传"
+MSG_OLD_EXCEL = "文件“{name}”是旧版 Excel（.xls）格式，请在 Excel 中“另存为” .xlsx 或 .csv 后再导入"
+MSG_NOT_TABLE = "文件“{name}”不是表格文件，请上传 .xlsx 或 .csv 文件"
 
 
 class ErrorRow(TypedDict):
@@ -64,20 +71,41 @@ async def receive_upload(files: list[rx.UploadFile], running: bool) -> tuple[str
     if not files:
         raise ValidationError("请先选择要导入的 Excel 或 CSV 文件")
     file = files[0]
+    name = upload_name(file.name)
     data = await file.read()
     if len(data) > registry_import.MAX_UPLOAD_BYTES:
         raise ValidationError("文件超过 20 MB，请分成几个文件导入")
-    name = Path(file.name or "upload").name  # never trust a client path
     return keep_upload(name, data), name
+
+
+def upload_name(raw: str | None) -> str:
+    """The file name the browser sent, checked before the file is kept. A browser sends a
+    bare name ("低保名册.xlsx"); a name carrying a path ("../../etc/passwd.csv", "C:\\x.xlsx"),
+    control characters (a NUL) or another file type comes from a crafted request or the
+    wrong file, and is refused here, so such a file is never written to disk at all."""
+    name = str(raw or "").strip()
+    if not name:
+        raise ValidationError(MSG_NO_NAME)
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(MSG_LONG_NAME.format(limit=MAX_NAME_LENGTH))
+    if "/" in name or "\\" in name or any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise ValidationError(MSG_BAD_NAME)
+    lower = name.lower()
+    if lower.endswith(".xls"):
+        raise ValidationError(MSG_OLD_EXCEL.format(name=name))
+    if not lower.endswith(spreadsheets.SPREADSHEET_EXTENSIONS):
+        raise ValidationError(MSG_NOT_TABLE.format(name=name))
+    return name
 
 
 def keep_upload(name: str, data: bytes) -> str:
     """Save an upload for the background task (held on disk between the upload and the task,
     never in the state); returns the path. The file is named by a random id plus the suffix
-    of `name`, so no part of a client's path reaches the file system."""
+    of `name` (.xlsx or .csv only), so no part of a client's name reaches the file system."""
     folder = Path(tempfile.gettempdir()) / "lowincome-portal-uploads"
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{uuid.uuid4().hex}{Path(name).suffix.lower()[:6]}"
+    suffix = Path(name).suffix.lower()
+    path = folder / f"{uuid.uuid4().hex}{suffix if suffix in spreadsheets.SPREADSHEET_EXTENSIONS else ''}"
     path.write_bytes(data)
     return str(path)
 

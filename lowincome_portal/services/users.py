@@ -176,9 +176,11 @@ def list_users(session: Session, *, actor: Actor, search: str = "", page: int = 
     """A page of accounts matching a search on username or name. Admins only."""
     require(actor, "user.view")
     query = select(User)
-    if search.strip():
-        like = f"%{search.strip()}%"
-        query = query.where(or_(col(User.username).like(like), col(User.display_name).like(like)))
+    term = search.strip()
+    if term:
+        # autoescape: "%" and "_" typed in the box are searched for, not used as wildcards
+        query = query.where(or_(col(User.username).contains(term, autoescape=True),
+                                col(User.display_name).contains(term, autoescape=True)))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     users = session.exec(query.order_by(User.username).offset((page - 1) * page_size)
                          .limit(page_size)).all()
