@@ -17,4 +17,5 @@ lowincome-portal migrate
 export GRANIAN_WORKERS="${PORTAL_WORKERS:-2}"
 port="${PORTAL_PORT:-3000}"
 echo "生产模式启动：${GRANIAN_WORKERS} 个后端进程，端口 ${port}"
-exec reflex run --env prod --frontend-port "$port" --backend-port "$port"
+# reflex run, with a dead worker replaced instead of the whole portal stopping (see the module)
+exec python -m lowincome_portal.production_server run --env prod --frontend-port "$port" --backend-port "$port"

@@ -114,11 +114,22 @@ class SessionState(rx.State):
         return rx.redirect(routes.LOGIN)
 
 
+def _without_session(state) -> rx.event.EventSpec:
+    """Where a call with no usable session goes: the sign-in page - unless the server lost this
+    tab's state (Redis restarted or emptied: a fresh state, not hydrated, no token). Then the
+    page reloads, which brings the browser's session cookie back, so a signed-in user stays
+    signed in and only does the click again; a signed-out one reaches sign-in from the reload."""
+    path = state.router.url.path
+    if not state.is_hydrated and not state.token and path.startswith("/") and path != routes.LOGIN:
+        return rx.redirect(path)
+    return rx.redirect(routes.LOGIN)
+
+
 def _checked_actor(state, action) -> tuple[Actor | None, Any]:
     """(actor, None) when allowed; otherwise (None, what the handler should return)."""
     actor = state._actor()
     if actor is None:
-        return None, rx.redirect(routes.LOGIN)
+        return None, _without_session(state)
     wanted = action(state) if callable(action) else action
     if not can(actor, wanted):
         log.warning("refused %s to user %s", wanted, actor.username)
