@@ -1,5 +1,7 @@
 """Sign-in page (public)."""
 
+import asyncio
+
 import reflex as rx
 
 from .. import routes
@@ -11,15 +13,16 @@ from ..state.base import SessionState
 
 class LoginState(SessionState):
     @rx.event
-    def login(self, form_data: dict):
-        """Anyone may call this: it checks the password and opens a session."""
+    async def login(self, form_data: dict):
+        """Anyone may call this: it checks the password and opens a session. The check (argon2,
+        slow on purpose) runs in a thread: the worker goes on serving its other users meanwhile."""
         username = str(form_data.get("username", ""))[:64]
         password = str(form_data.get("password", ""))[:256]
-        with unit_of_work() as session:
-            outcome = auth.login(session, username, password)
+        outcome = await asyncio.to_thread(_sign_in, username, password)
         if outcome.actor is None:
             self.error = outcome.message
             return None
+        await self._forget_all_pages()  # a tab left open keeps nothing of its earlier user
         self.token = outcome.token
         self.error = self.notice = ""
         if outcome.actor.must_change_password:
@@ -30,6 +33,11 @@ class LoginState(SessionState):
     def on_enter(self):
         self.error = ""
         self.page_access = "checking"
+
+
+def _sign_in(username: str, password: str) -> auth.SignIn:
+    with unit_of_work() as session:
+        return auth.login(session, username, password)
 
 
 def login_page() -> rx.Component:

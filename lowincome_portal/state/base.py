@@ -47,6 +47,8 @@ class SessionState(rx.State):
     notice: str = ""
     # a message to show on the next page entered (e.g. "已保存" after a redirect)
     _flash: str = ""
+    # page state name -> the user whose data it holds (0: nobody signed in)
+    _page_viewers: dict[str, int] = {}
 
     def _actor(self) -> Actor | None:
         """The user behind this browser's token, checked against the database now."""
@@ -54,7 +56,30 @@ class SessionState(rx.State):
             check = auth.check_session(session, self.token)
         if check.actor is None:
             self._forget(check.message)
+        self._hold_data_of(check.actor.user_id if check.actor else 0)
         return check.actor
+
+    def _hold_data_of(self, user_id: int) -> None:
+        """A page state holds one user's data. When the tab's user changes (another sign-in on
+        a tab left open, a sign-out, an expired session), the page forgets what the earlier user
+        loaded before anything else runs - whether the new user is then allowed or refused -
+        so the next full sync of the state cannot hand it to the browser."""
+        viewers = dict(self._page_viewers)
+        for page in _loaded_pages(self):
+            key = page.get_full_name()
+            if viewers.get(key, user_id) != user_id:  # never entered: it holds nobody's data yet
+                page.reset()  # the page state's own fields and its substates', not the session's
+            viewers[key] = user_id
+        if viewers != self._page_viewers:
+            self._page_viewers = viewers
+
+    async def _forget_all_pages(self) -> None:
+        """Every page state of this tab, loaded or not, forgets its data (on sign-in and sign-out):
+        the full sync a page load starts with must not carry the earlier user's data."""
+        for cls in _page_state_classes():
+            page = await self.get_state(cls)
+            page.reset()
+        self._page_viewers = {}
 
     def _forget(self, message: str) -> None:
         self.token = ""
@@ -107,11 +132,36 @@ class SessionState(rx.State):
         return actor, None
 
     @rx.event
-    def logout(self):
+    async def logout(self):
         with unit_of_work() as session:
             auth.logout(session, self.token)
         self._forget(MSG_SIGNED_OUT)
+        await self._forget_all_pages()
         return rx.redirect(routes.LOGIN)
+
+
+def _loaded_pages(state: SessionState) -> list[SessionState]:
+    """The page states of this tab that are in memory for the event being processed (with Redis,
+    only those the event needs; every state at a full sync)."""
+    session = state
+    while type(session) is not SessionState:
+        session = session.parent_state
+    pages, todo = [], list(session.substates.values())
+    while todo:
+        page = todo.pop()
+        pages.append(page)
+        todo.extend(page.substates.values())
+    return pages
+
+
+@functools.cache
+def _page_state_classes() -> tuple[type[SessionState], ...]:
+    found, todo = [], list(SessionState.get_substates())
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.get_substates())
+    return tuple(found)
 
 
 def _without_session(state) -> rx.event.EventSpec:

@@ -175,7 +175,7 @@ def _resolve_form() -> rx.Component:
 
 
 def _notice() -> rx.Component:
-    n = S.notice
+    n = S.public_notice
     return rx.card(
         rx.vstack(
             rx.hstack(rx.heading("公示与异议", size="3"), rx.spacer(),

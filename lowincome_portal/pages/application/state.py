@@ -29,7 +29,8 @@ class ApplicationState(SessionState):
     # the step whose confirmation form is open
     step: dict[str, str] = {}
     listed_members: list[dict[str, str]] = []
-    notice: dict[str, str] = {}
+    # the 公示 posted for this case (not SessionState.notice, the sign-in page's message)
+    public_notice: dict[str, str] = {}
     objections: list[dict[str, str]] = []
     assessment: dict[str, str] = {}
     assessment_reasons: list[str] = []
@@ -69,7 +70,7 @@ class ApplicationState(SessionState):
             k: "1" if a[k] else "" for k in ("negative", "comment_required", "needs_monitoring_type",
                                               "asks_income_unstable")} for a in view["actions"]]
         self.listed_members = [_texts(m) for m in view["listed_members"]]
-        self.notice = _texts(view["notice"]) | {"posted": "1" if view["notice"]["posted"] else ""}
+        self.public_notice = _texts(view["notice"]) | {"posted": "1" if view["notice"]["posted"] else ""}
         self.objections = [_texts(o) | {"resolved": "1" if o["resolved"] else ""} for o in view["objections"]]
         assessment = view["assessment"] or {}
         self.assessment = _texts(assessment)

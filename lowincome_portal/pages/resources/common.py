@@ -32,11 +32,13 @@ class ResourcePageState(SessionState):
             self.page_access = "denied"
             self.error = NotFound("没有这个数据表").message
             return None, None
-        self._resource = name
         resource = REGISTRY[name]
+        # checked first: a change of user resets the page state, which the lines after refill
+        actor, redirect = self._enter(resource.action(op))
+        self._resource = name
         self.resource_label = resource.label
         self.list_href = routes.resource_list(name)
-        return self._enter(resource.action(op))
+        return actor, redirect
 
     def _record_key(self) -> str:
         return self._route_arg("record")

@@ -51,7 +51,10 @@ class ResourceFormState(ResourcePageState):
         creating = key == routes.NEW_RECORD
         self.mode, self.fields = "", []
         if not creating and not self.router.route_id.endswith("/edit"):
-            return None  # a record's own page (ResourceRecordState) owns this URL
+            # A record's own page (ResourceRecordState) owns this URL; still, if the tab's user
+            # changed, this clears what the earlier user's pages hold (SessionState._actor).
+            self._actor()
+            return None
         actor, redirect = self._enter_resource(CREATE if creating else EDIT)
         if actor is None:
             return redirect
