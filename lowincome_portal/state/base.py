@@ -82,7 +82,8 @@ class SessionState(rx.State):
         self._page_viewers = {}
 
     def _forget(self, message: str) -> None:
-        self.token = ""
+        if self.token:  # assigning "" again would send it and clear the browser's cookie, which a
+            self.token = ""  # tab whose server state was lost still needs (see _without_session)
         self.user_name = self.roles_label = self.area_label = ""
         self.nav_items = []
         self.page_access = "checking"
