@@ -1,14 +1,15 @@
 """Every benchmark in one command, and one summary of them all (全部性能基准与汇总).
 
     python benchmarks/run_all.py [--quick] [--postgres URL | --no-postgres]
-        [--only registry,monitoring,report] [--out docs/benchmarks.md] [--summary-only]
+        [--only registry,monitoring,report,load] [--out docs/benchmarks.md] [--summary-only]
 
-Runs registry_bench.py, monitoring_bench.py and report_bench.py in turn, each in a fresh
+Runs registry_bench.py, monitoring_bench.py, report_bench.py and load_test.py in turn, each in a fresh
 subprocess (`sys.executable benchmarks/<name>_bench.py ...`) so memory, module caches and the
 services' remembered values do not carry from one to the next, at the sizes the README names
 (the targets' sizes). With a PostgreSQL URL (--postgres, default the TEST_POSTGRES_URL
-environment variable) it also runs the two PostgreSQL benchmarks: monitoring at 50,000
-households and the monthly report at 500,000 households.
+environment variable) it also runs the PostgreSQL benchmarks: monitoring at 50,000
+households, the monthly report at 500,000 households and the load test (100 simulated users for
+5 minutes against the production server with 2 workers and Redis; it needs redis-server).
 
 Each benchmark writes its own report and JSON into docs/benchmarks/. This script then reads
 whatever JSON files are there - including ones measured earlier, shown with their date - and
@@ -37,7 +38,7 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHMARKS = ("registry", "monitoring", "report")
+BENCHMARKS = ("registry", "monitoring", "report", "load")
 REPORTS_DIR = ROOT / "docs" / "benchmarks"
 SUMMARY = ROOT / "docs" / "benchmarks.md"
 
@@ -47,20 +48,22 @@ DEFAULT_TARGETS = {
     "registry": {"import_seconds": 60.0, "import_ratio": 3.0, "list_ms": 100.0, "household_ms": 150.0},
     "monitoring": {"import_seconds": 30.0, "import_ratio": 3.0},
     "report": {"report_seconds": 5.0, "aggregation_ratio": 2.0, "postgres_report_seconds": 30.0},
+    "load": {"p95_ms": 300.0, "errors": 0},
 }
 
 
 @dataclass(frozen=True)
 class Job:
     key: str          # also the name of its report: docs/benchmarks/<key>.md and .json
-    bench: str        # registry, monitoring or report (what --only names)
+    bench: str        # registry, monitoring, report or load (what --only names)
     postgres: bool
     full: tuple[str, ...]
     quick: tuple[str, ...]
+    script_name: str = ""   # default <bench>_bench.py
 
     @property
     def script(self) -> Path:
-        return ROOT / "benchmarks" / f"{self.bench}_bench.py"
+        return ROOT / "benchmarks" / (self.script_name or f"{self.bench}_bench.py")
 
     def argv(self, *, quick: bool, url: str, out: Path) -> list[str]:
         args = list(self.quick if quick else self.full)
@@ -86,6 +89,8 @@ JOBS = (
         ("--households", "5000", "--applications", "500", "--warnings", "300", "--referrals", "200",
          "--visits", "400", "--runs", "2")),
     Job("report-postgres", "report", True, _REPORT_PG, _REPORT_PG_QUICK),
+    Job("load", "load", True, ("--users", "100", "--duration", "300", "--workers", "2"),
+        ("--users", "10", "--duration", "20", "--ramp", "5", "--households", "1500"), "load_test.py"),
 )
 TITLES = {
     "registry": "登记 Registry (SQLite)",
@@ -93,6 +98,7 @@ TITLES = {
     "monitoring-postgres": "数据比对 Monitoring (PostgreSQL)",
     "report": "月度报告 Monthly report (SQLite)",
     "report-postgres": "月度报告 Monthly report (PostgreSQL)",
+    "load": "负载测试 Load test (PostgreSQL, Redis)",
 }
 PASS, FAIL, NOT_RUN, ERROR, INFO = "通过 pass", "**未达标 FAIL**", "未运行 not run", "**出错 error**", "参考 info"
 
@@ -191,6 +197,27 @@ def _report_rows(key: str, r: dict, t: dict) -> list[Row]:
     ]
 
 
+def _load_rows(r: dict, t: dict) -> list[Row]:
+    res, rec = r["result"], r["reconcile"]
+    lat, base = res["latency_ms"]["all"], res["baseline_ms"]["under_load"]
+    size = f"{r['users']} 用户 × {r['duration_seconds']:g} s, {r['workers']} workers"
+    ratio = res.get("ratio_p95")
+    logged = (r.get("server_log_problems") or {}).get("count", 0)
+    return [
+        # the figure is the p95 (not a median) of every action; the baseline a no-op event's p95
+        _judge(Row("load", "p95 操作延迟 / p95 latency of every action (p50 "
+                   f"{lat['p50']:.0f}, p99 {lat['p99']:.0f}, max {lat['max']:.0f} ms)", size, _ms(lat["p95"]),
+                   _ms(base["p95"]) if base.get("n") else "—", _x(ratio) if ratio else "—",
+                   _limit(t["p95_ms"], "ms"), str(lat["n"])), lat["p95"] <= t["p95_ms"]),
+        _judge(Row("load", f"错误 / errors (reconnects {res['reconnects']}, server log {logged})", size,
+                   str(res["errors"] + logged), target=f"= {t['errors']:g}", n=str(res["steps"])),
+               res["errors"] + logged <= t["errors"]),
+        _judge(Row("load", f"对账 / reconciliation: {rec['confirmed']} visits confirmed, {rec['visit_rows']} rows, "
+                   f"{rec['audit_entries']} audit entries", size, "一致 exact" if rec["exact"] else "不一致 NOT exact",
+                   target="一致 exact", n=str(rec["confirmed"])), bool(rec["exact"])),
+    ]
+
+
 def _rows_for(job: Job, result: dict | None) -> list[Row]:
     if result is None:
         return [Row(job.key, "全部测量项 / all figures", ok=None, verdict=NOT_RUN)]
@@ -201,6 +228,8 @@ def _rows_for(job: Job, result: dict | None) -> list[Row]:
         rows = _registry_rows(result, targets)
     elif job.bench == "monitoring":
         rows = _monitoring_rows(job.key, result, targets)
+    elif job.bench == "load":
+        rows = _load_rows(result, targets)
     else:
         rows = _report_rows(job.key, result, targets)
     when = str(result.get("finished_at", ""))[:16].replace("T", " ")
@@ -268,7 +297,9 @@ def render_summary(results: dict[str, dict | None], *, machine: dict, command: s
         "the runs). Each **ratio** is against a **bare baseline timed in the same run** on the same data and "
         "the same machine - the same database work done without the portal (plain SQL, `pd.read_csv` + "
         "`pd.merge`, hand-written GROUP BY queries); each benchmark's report describes its baseline. "
-        "The whole monthly report with its PDF has no bare equivalent: its target is a time.",
+        "The whole monthly report with its PDF has no bare equivalent: its target is a time. The load test's "
+        "figure is the **p95** of every simulated user's action (not a median); its baseline is the p95 of a "
+        "no-op event sent through the same server during the same run.",
         "",
         "| 基准 benchmark | 测量项 what | 规模 size | 中位数 median | 同次裸基线 bare baseline | 比值 ratio "
         "| 目标 target | 结果 result | n | 测于 measured | 详情 details |",
@@ -309,8 +340,9 @@ def render_summary(results: dict[str, dict | None], *, machine: dict, command: s
         "python benchmarks/run_all.py --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test",
         "```",
         "",
-        "runs every benchmark at the targets' sizes (about 10 minutes on this machine, most of it the "
-        "PostgreSQL county of 500,000 households) and rewrites this page; `--only registry,monitoring,report` "
+        "runs every benchmark at the targets' sizes (about 20 minutes on this machine: the PostgreSQL county of "
+        "500,000 households, and the load test's 5 minutes with its setup) and rewrites this page; "
+        "`--only registry,monitoring,report,load` "
         "picks benchmarks, `--no-postgres` skips the PostgreSQL runs, `--quick` is a smoke run into a temporary "
         "directory, `--summary-only` rewrites this page from the JSON files already in `docs/benchmarks/`.",
         "",
@@ -398,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", default=os.environ.get("TEST_POSTGRES_URL", ""),
                         help="PostgreSQL URL for the PostgreSQL runs (default: $TEST_POSTGRES_URL; none: skipped)")
     parser.add_argument("--no-postgres", action="store_true", help="skip the PostgreSQL runs")
-    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: registry,monitoring,report")
+    parser.add_argument("--only", default=",".join(BENCHMARKS), help="comma-separated: registry,monitoring,report,load")
     parser.add_argument("--out", default="", help="the summary (default docs/benchmarks.md; with --quick, "
                         "benchmarks.md in the temporary directory)")
     parser.add_argument("--summary-only", action="store_true", help="run nothing; rewrite the summary from the "

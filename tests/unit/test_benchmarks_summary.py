@@ -88,8 +88,8 @@ BENCH, WHAT, SIZE, MEDIAN, BASE, RATIO, TARGET, RESULT, N, MEASURED, DETAILS = r
 def test_every_figure_has_a_row_with_median_baseline_ratio_and_verdict():
     text = render(all_results())
     rows = table_rows(text)
-    # registry: 2 imports, 4 pages, 1 reference row; monitoring 1 + 1; report 2 + 2
-    assert len(rows) == 7 + 2 + 4
+    # registry: 2 imports, 4 pages, 1 reference row; monitoring 1 + 1; report 2 + 2; load not run: 1
+    assert len(rows) == 7 + 2 + 4 + 1
     csv = row_of(text, "登记 Registry", ".csv")
     assert csv[MEDIAN:N + 1] == ["4.00 s", "2.00 s", "2.00x", "≤ 60 s 且 ≤ 3x", "通过 pass", "3"]
     handler = row_of(text, "登记 Registry", "list page, event handler")
@@ -129,7 +129,8 @@ def test_a_missing_postgres_file_is_shown_as_not_run_and_is_no_failure():
     for benchmark in ("数据比对 Monitoring (PostgreSQL)", "月度报告 Monthly report (PostgreSQL)"):
         row = row_of(text, benchmark, "all figures")
         assert row[RESULT] == "未运行 not run" and row[MEDIAN] == "—" and row[DETAILS] == "—"
-    assert "Not run: 数据比对 Monitoring (PostgreSQL), 月度报告 Monthly report (PostgreSQL)." in text
+    assert ("Not run: 数据比对 Monitoring (PostgreSQL), 月度报告 Monthly report (PostgreSQL), "
+            "负载测试 Load test (PostgreSQL, Redis).") in text
     assert "**9 of 9 figures with a target pass.**" in text
     assert not run_all.failed(run_all.summary_rows(results))
 
