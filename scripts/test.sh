@@ -9,7 +9,8 @@ install_python_and_bun test
 
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium chromium-driver)
-fc-list 2>/dev/null | grep -qi "noto sans cjk" || need_apt+=(fonts-noto-cjk)
+# (grep without -q: with pipefail, -q closing the pipe early would read as "not installed")
+fc-list 2>/dev/null | grep -i "noto sans cjk" >/dev/null || need_apt+=(fonts-noto-cjk)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
 command -v pg_dump >/dev/null 2>&1 || need_apt+=(postgresql-client)  # backup/restore tests
 command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)  # private Redis of the load and fault tests
