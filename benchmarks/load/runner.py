@@ -17,7 +17,7 @@ from collections import defaultdict
 from datetime import timedelta
 from pathlib import Path
 
-from .portal_client import PortalTab
+from .portal_client import PortalTab, run_sync
 from .scenario import LoadAccounts, create_accounts, households_in_townships, reconcile, run_caseworkers, utcnow
 from .server import postgres_schema, prepare_database, private_redis, production_portal, work_copy
 from .stats import LoadSampler, latency_ms, loadavg
@@ -217,7 +217,8 @@ def run_load(*, users: int, duration: float, workers: int = 2, ramp: float = 20.
         result["started_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         result["load_average_at_start"] = loadavg()
         _say(f"run {run_id}: {users} users for {duration:.0f} s (ramp {ramp:.0f} s)")
-        driven = asyncio.run(_drive(url, accounts, server=server, redis_pid=redis_pid, users=users,
+        # run_sync: also from a process whose main thread already runs a loop (pytest with Playwright)
+        driven = run_sync(_drive(url, accounts, server=server, redis_pid=redis_pid, users=users,
                                     duration=duration, ramp=ramp, run_id=run_id, seed=seed, think=think,
                                     logout_chance=logout_chance, baseline_samples=baseline_samples,
                                     timeout=timeout))

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.load.portal_client import PortalTab, until_redirect_or
+from benchmarks.load.portal_client import PortalTab, run_sync, until_redirect_or
 from benchmarks.load.server import free_port, prepare_database, private_redis, production_portal, work_copy
 from lowincome_portal.demo.seed import DEMO_PASSWORD
 from lowincome_portal.domain.monitoring import PENDING, VERIFYING
@@ -77,7 +77,8 @@ def secret(monkeypatch):
 
 
 def run(coro):
-    return asyncio.run(coro)
+    # not asyncio.run: with the browser tests in the same session, Playwright runs a loop here
+    return run_sync(coro)
 
 
 async def signed_in_tab(url: str, username: str = "xinmin") -> PortalTab:
