@@ -5,7 +5,7 @@ Entries are only ever added (the database refuses UPDATE and DELETE on the table
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -154,7 +154,9 @@ class AuditFilter:
 
 
 def _day_start_utc(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=CHINA)
+    # In UTC: SQLite keeps the UTC wall time and compares text, so a Beijing-zoned bound would
+    # be read as UTC and miss the first eight hours of every Beijing day.
+    return datetime(day.year, day.month, day.day, tzinfo=CHINA).astimezone(UTC)
 
 
 def list_entries(

@@ -1,6 +1,6 @@
 """The audit trail lists entries by user, record, action and date range (admins only)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlmodel import Session
@@ -9,6 +9,7 @@ from lowincome_portal.db.uow import unit_of_work
 from lowincome_portal.demo.seed import DEMO_PASSWORD
 from lowincome_portal.domain.errors import PermissionDenied
 from lowincome_portal.services import audit, auth, users
+from lowincome_portal.services.households import today_in_china
 
 
 def entries(engine, actor, **filters):
@@ -32,7 +33,7 @@ def test_filters_by_user_record_action_and_date(engine, actor_of):
     _, by_record = entries(engine, admin, entity="user", entity_id=str(target))
     assert by_record >= 3  # created by the seed, signed in, disabled
 
-    today = date.today()
+    today = today_in_china()  # the filter's days are Beijing days (after 16:00 UTC it is tomorrow there)
     assert entries(engine, admin, date_from=today, date_to=today)[1] > 0
     assert entries(engine, admin, date_to=today - timedelta(days=1))[1] == 0
     assert entries(engine, admin, date_from=today + timedelta(days=1))[1] == 0
