@@ -74,11 +74,14 @@ class SessionState(rx.State):
             self._page_viewers = viewers
 
     async def _forget_all_pages(self) -> None:
-        """Every page state of this tab, loaded or not, forgets its data (on sign-in and sign-out):
-        the full sync a page load starts with must not carry the earlier user's data."""
+        """Every page state of this tab that holds someone's data forgets it (on sign-in and
+        sign-out): the full sync a page load starts with must not carry the earlier user's data.
+        Only pages once entered hold any (entering records the viewer), so only those are loaded."""
+        entered = set(self._page_viewers)
         for cls in _page_state_classes():
-            page = await self.get_state(cls)
-            page.reset()
+            if cls.get_full_name() in entered:
+                page = await self.get_state(cls)
+                page.reset()
         self._page_viewers = {}
 
     def _forget(self, message: str) -> None:

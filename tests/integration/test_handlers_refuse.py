@@ -133,3 +133,31 @@ def test_every_handler_is_guarded_or_known_public():
             assert getattr(handler.fn, "protected_action", None), f"{cls.__name__}.{name} is not guarded"
             # The checked actor is injected on the server, never taken from the browser.
             assert "actor" not in inspect.signature(handler.fn).parameters, f"{cls.__name__}.{name}"
+
+
+def test_signing_in_and_out_clears_what_the_tab_showed(engine):
+    """Another person signing in on a tab left open (or the owner signing out) finds none of the
+    earlier user's page data in the tab's state: pages once entered are cleared."""
+    import asyncio
+    import contextvars
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lowincome_portal.pages.home import HomeState
+    from lowincome_portal.pages.login import LoginState
+    from tests.page_states import state_for as signed_in
+
+    home = signed_in(HomeState, engine, "minzheng")
+    root = home.parent_state.parent_state
+    HomeState.on_enter.fn(home)
+    assert home.last_login  # the county officer's own sign-in time is on the page
+    login = root.get_substate(LoginState.get_full_name().split("."))
+    def run(coro):  # in a thread (after the browser tests Playwright's loop runs in this one),
+        with ThreadPoolExecutor(1) as pool:  # with this thread's context (Reflex's registration)
+            return pool.submit(contextvars.copy_context().run, asyncio.run, coro).result()
+
+    run(LoginState.login.fn(login, {"username": "xinmin", "password": DEMO_PASSWORD}))
+    assert login.error == "" and home.last_login == "" and home.sections == []
+    HomeState.on_enter.fn(home)
+    assert home.last_login and home.sections
+    run(SessionState.logout.fn(home))
+    assert home.sections == [] and home.last_login == ""
