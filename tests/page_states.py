@@ -1,5 +1,10 @@
 """Driving a page's Reflex state in a test without a browser: a state signed in as a demo user."""
 
+import asyncio
+import contextvars
+import inspect
+from concurrent.futures import ThreadPoolExecutor
+
 import reflex as rx
 
 from lowincome_portal.db.uow import unit_of_work
@@ -23,3 +28,14 @@ def state_for(state_cls, engine, username, root=None):
             _TOKENS[key] = auth.login(s, username, DEMO_PASSWORD).token
     state.token = _TOKENS[key]
     return state
+
+
+def settle(result):
+    """What a handler call gives once it has run: page-state handlers are coroutines (their work
+    runs in a thread off the event loop, see state/base.py), run here to their end. In a thread
+    of its own - after the browser tests Playwright's event loop runs in this one, where
+    asyncio.run refuses - with this thread's context (Reflex's registration of the states)."""
+    if not inspect.iscoroutine(result):
+        return result
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(contextvars.copy_context().run, asyncio.run, result).result()

@@ -27,12 +27,10 @@ def main() -> None:
     from reflex_base.config import get_config
     from reflex_base.environment import environment
 
-    try:  # as scripts/prod.sh: granian replaces a worker that dies
-        import granian.server
+    try:  # as scripts/prod.sh: granian replaces a worker that dies, tab states kept in the worker
+        from lowincome_portal.production_server import prepare
 
-        from lowincome_portal.production_server import RespawningServer
-
-        granian.server.Server = RespawningServer
+        prepare()
     except ImportError:
         pass
     environment.REFLEX_ENV_MODE.set(constants.Env.PROD)

@@ -5,9 +5,9 @@ sign-in still has to be saved (the failure counter, the lockout, the audit entry
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, func, select
 
 from ..db.tables import User, UserRole, UserSession
 from ..db.timeutil import as_utc, china_text, utcnow
@@ -59,11 +59,15 @@ def roles_of(session: Session, user_id: int) -> frozenset[str]:
 
 
 def actor_for(session: Session, user: User) -> Actor:
+    return _actor_of(user, roles_of(session, user.id))
+
+
+def _actor_of(user: User, roles: frozenset[str]) -> Actor:
     return Actor(
         user_id=user.id,
         username=user.username,
         display_name=user.display_name,
-        roles=roles_of(session, user.id),
+        roles=roles,
         area_code=user.area_code,
         org_id=user.org_id,
         must_change_password=user.must_change_password,
@@ -138,19 +142,26 @@ def check_session(session: Session, token: str) -> SessionCheck:
     """
     if not token:
         return SessionCheck(None, MSG_NOT_SIGNED_IN)
-    row = session.exec(
-        select(UserSession).where(UserSession.token_hash == security.token_hash(token))
+    # One statement: this runs on every click of every user (the session, its user, the user's
+    # roles and the idle limit in force), so four round trips would be four times the cost.
+    today = date.today()
+    roles = (select(func.aggregate_strings(UserRole.role, " "))
+             .where(UserRole.user_id == UserSession.user_id).scalar_subquery())
+    found = session.exec(
+        select(UserSession, User, roles, parameters.in_force("session_idle_minutes", today))
+        .join(User, col(User.id) == UserSession.user_id, isouter=True)
+        .where(UserSession.token_hash == security.token_hash(token))
     ).first()
-    if row is None:
+    if found is None:
         return SessionCheck(None, MSG_INVALID_TOKEN)
+    row, user, role_text, idle_value = found
     if row.ended_at is not None:
         return SessionCheck(None, MSG_ENDED_BECAUSE.get(row.end_reason, MSG_ENDED))
-    user = session.get(User, row.user_id)
     now = utcnow()
     if user is None or user.disabled:
         _end(session, row, now, "disabled")
         return SessionCheck(None, MSG_DISABLED)
-    idle_minutes = int(parameters.value_on(session, "session_idle_minutes"))
+    idle_minutes = int(parameters.decimal_of("session_idle_minutes", today, idle_value))
     if now - as_utc(row.last_seen_at) > timedelta(minutes=idle_minutes):
         _end(session, row, now, "expired")
         audit.record(session, actor=None, action="session_end", entity="user", entity_id=user.id,
@@ -159,7 +170,7 @@ def check_session(session: Session, token: str) -> SessionCheck:
     if now - as_utc(row.last_seen_at) > _TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
-    return SessionCheck(actor_for(session, user))
+    return SessionCheck(_actor_of(user, frozenset((role_text or "").split())))
 
 
 def _end(session: Session, row: UserSession, now, reason: str) -> None:

@@ -17,15 +17,24 @@ class MissingParameter(LookupError):
 def value_on(session: Session, code: str, on: date | None = None) -> Decimal:
     """The value of `code` in force on `on` (default today)."""
     on = on or date.today()
-    row = session.exec(
-        select(PolicyParameter)
-        .where(PolicyParameter.code == code, PolicyParameter.effective_from <= on)
-        .order_by(col(PolicyParameter.effective_from).desc())
-        .limit(1)
-    ).first()
-    if row is None:
+    return decimal_of(code, on, session.exec(select(in_force(code, on))).first())
+
+
+def in_force(code: str, on: date):
+    """The value of `code` in force on `on` as a scalar subquery, for a caller that reads it in
+    the same statement as other things (the session check on every click)."""
+    return (select(PolicyParameter.value)
+            .where(PolicyParameter.code == code, PolicyParameter.effective_from <= on)
+            .order_by(col(PolicyParameter.effective_from).desc())
+            .limit(1)
+            .scalar_subquery())
+
+
+def decimal_of(code: str, on: date, value: str | None) -> Decimal:
+    """A value read through `in_force` as a number; none in force is a setup bug."""
+    if value is None:
         raise MissingParameter(f"policy parameter {code!r} has no value in force on {on}")
-    return Decimal(row.value)
+    return Decimal(value)
 
 
 def seed_defaults(session: Session) -> int:

@@ -172,8 +172,11 @@ def choices_of(session: Session, actor: Actor, resource: Resource, f: Field) -> 
         if found is not None:
             return found
     if f.kind == "area":
-        rows = session.exec(select(Area).order_by(Area.code)).all()
-        inside = [a for a in rows if actor.area_code and area_rules.contains(actor.area_code, a.code)
+        if not actor.area_code:
+            return {}
+        # only the actor's part of the area table (a city holds thousands of villages)
+        rows = session.exec(select(Area).where(_in_area(Area.code, actor.area_code)).order_by(Area.code)).all()
+        inside = [a for a in rows if area_rules.contains(actor.area_code, a.code)
                   and (not f.area_levels or a.level in f.area_levels)]
         labels = area_labels(session, {a.code for a in inside})
         return {a.code: labels[a.code] for a in inside}

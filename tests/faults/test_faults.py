@@ -265,9 +265,15 @@ def test_postgresql_restart_mid_step_rolls_back_and_users_carry_on(portal, secre
 
 def test_redis_restart_loses_no_work_and_users_carry_on(portal, secret):
     """Redis holds only the tabs' page state: a restart loses that, never data. The user's next
-    click reloads the page (the tab is unknown to the server now); the page comes back signed
-    in, or - when the browser's cookie does not make it back in time - asks for one sign-in.
-    Either way the user then does the step once, and nothing is lost or doubled."""
+    click either
+    - reloads the page (the tab is unknown to the server now); the page comes back signed in,
+      or - when the browser's cookie does not make it back in time - asks for one sign-in; the
+      user then does the step once; or
+    - when the worker still held the tab's state in memory (Reflex's opportunistic lock, on in
+      production: see production_server.py), is done - but its answer is lost with Redis'
+      record of the tab's connection, so the page shows nothing; the user reloads and finds
+      the step done.
+    Either way nothing is lost, half done or doubled, and the user carries on."""
     engine, server, redis = portal["engine"], portal["server"], portal["redis"]
     warning_id = pending_warning(engine)
     audits_before = audit_count(engine)
@@ -276,12 +282,15 @@ def test_redis_restart_loses_no_work_and_users_carry_on(portal, secret):
         tab = await signed_in_tab(server.url)
         assert (await tab.navigate(f"/warnings/{warning_id}")).ok
         await asyncio.to_thread(redis.restart, kill=True)  # every tab's state is gone with it
+        tab.timeout = 20  # longer than Reflex's lock expiry (10 s): no answer by then is none at all
         click = await tab.call(NAMES["assign_me"], kind="assign_me", expect_ok=False,
                                until=until_redirect_or(SESSION, "error"))
-        where = click.redirect
+        done_unanswered = click.redirect is None and step_record(engine, warning_id)["events"] == 1
+        tab.timeout = 60
+        where = f"/warnings/{warning_id}" if done_unanswered else click.redirect
         signed_in_again = 0
         if where and where != "/login":
-            reloaded = await tab.navigate(where)  # as the browser follows the redirect
+            reloaded = await tab.navigate(where)  # as the browser follows the redirect, or the user reloads
             where = reloaded.redirect
         if where == "/login":
             await tab.navigate("/login")
@@ -289,13 +298,17 @@ def test_redis_restart_loses_no_work_and_users_carry_on(portal, secret):
                                   kind="login", until=until_redirect_or(SESSION, "error"))
             assert step.ok and step.redirect == "/", (step, tab.problems)
             signed_in_again = 1
-        again = await assign_me(tab, warning_id)
+        if done_unanswered:  # the page, reloaded, shows the step done and the user as its checker
+            shown = await tab.navigate(f"/warnings/{warning_id}")
+            again = shown if shown.ok and tab.value(NAMES["warning_state"], "warning", {}).get("status") == VERIFYING else None
+        else:
+            again = await assign_me(tab, warning_id)
         await tab.close()
-        return click, signed_in_again, again, tab
+        return click, done_unanswered, signed_in_again, again, tab
 
-    click, signed_in_again, again, tab = run(scenario())
-    assert click.redirect, "a tab the server no longer knows is sent to reload or sign in, not left broken"
-    assert again.ok and not again.redirect, (again, tab.problems)
+    click, done_unanswered, signed_in_again, again, tab = run(scenario())
+    assert click.redirect or done_unanswered, "a tab the server no longer knows is sent to reload or sign in, not left broken"
+    assert again is not None and again.ok and not again.redirect, (again, tab.problems)
     after = step_record(engine, warning_id)
     assert after["status"] == VERIFYING and after["events"] == 1 and after["audits"] == 1
     # the first sign-in, a second one if it was asked for, the one step

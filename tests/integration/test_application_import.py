@@ -25,6 +25,7 @@ from lowincome_portal.services.households import today_in_china
 from lowincome_portal.services.spreadsheets import read_rows
 from lowincome_portal.services.workbook_writer import workbook_bytes
 from tests.idnumbers import make_id, with_bad_checksum
+from tests.page_states import settle
 
 TODAY = today_in_china()
 APPLIED = (TODAY - timedelta(days=3)).isoformat()
@@ -317,10 +318,10 @@ def test_page_downloads_for_township_staff_and_refuses_village_staff(engine):
     from lowincome_portal.pages.application_import import ApplicationImportState as S
 
     state = page_state(engine, "xinmin")
-    assert S.download_template.fn(state) is not None and state.error == ""
-    assert S.download_errors.fn(state) is None  # nothing to download yet
+    assert settle(S.download_template.fn(state)) is not None and state.error == ""
+    assert settle(S.download_errors.fn(state)) is None  # nothing to download yet
     state = page_state(engine, "fenghuang")
-    assert S.download_template.fn(state) is None
+    assert settle(S.download_template.fn(state)) is None
     assert state.error == "您没有执行此操作的权限"
 
 

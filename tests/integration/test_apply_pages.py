@@ -20,6 +20,7 @@ from lowincome_portal.pages.apply.form import client_key_of
 from lowincome_portal.services import auth, intake_submit
 from lowincome_portal.state.base import SessionState
 from tests.idnumbers import make_id, with_bad_checksum
+from tests.page_states import settle
 
 XINMIN, FENGHUANG, CHANGLING = "500231100000", "500231100200", "500231100201"
 SHAPING, HONGYAN = "500231101000", "500231101200"
@@ -48,17 +49,17 @@ def staff_state(engine, username=None):
 
 def fill(state, cls, village=FENGHUANG, township=XINMIN, wife=WIFE, relation="spouse"):
     """Pick the village and add one member row, as the clicks and keystrokes would."""
-    cls.pick_township.fn(state, township)
-    cls.pick_village.fn(state, village)
-    cls.add_member_row.fn(state)
-    cls.set_member_field.fn(state, 0, "name", "吴小花")
-    cls.set_member_field.fn(state, 0, "id_number", wife)
-    cls.set_member_field.fn(state, 0, "relation", relation)
+    settle(cls.pick_township.fn(state, township))
+    settle(cls.pick_village.fn(state, village))
+    settle(cls.add_member_row.fn(state))
+    settle(cls.set_member_field.fn(state, 0, "name", "吴小花"))
+    settle(cls.set_member_field.fn(state, 0, "id_number", wife))
+    settle(cls.set_member_field.fn(state, 0, "relation", relation))
 
 
 def submit(state, form=FORM):
     """The submit handler yields once (the busy button) before it saves: run it to the end."""
-    for _ in ApplyState.submit_application.fn(state, dict(form)):
+    for _ in settle(ApplyState.submit_application.fn(state, dict(form))):
         pass
 
 
@@ -75,7 +76,7 @@ def audit_count(engine) -> int:
 
 def opened(ip="203.0.113.8"):
     state = public_state(ApplyState, ip=ip)
-    ApplyState.open_form.fn(state)
+    settle(ApplyState.open_form.fn(state))
     return state
 
 
@@ -98,7 +99,7 @@ def test_online_application_gives_a_tracking_number_and_one_application(engine):
     assert row.client_key == client_key_of("203.0.113.8") and "203.0.113" not in row.client_key
     # the members' ID numbers leave the browser's state once the application is in
     assert state.members == [] and state.area_code == ""
-    ApplyState.new_form.fn(state)
+    settle(ApplyState.new_form.fn(state))
     assert state.tracking_no == "" and state.villages == []
 
 
@@ -127,7 +128,7 @@ def test_double_click_and_resend_give_one_application(engine):
 def test_every_wrong_field_gets_its_own_message_and_nothing_is_saved(engine):
     state = opened()
     fill(state, ApplyState, wife=with_bad_checksum(WIFE), relation="head")
-    ApplyState.add_member_row.fn(state)  # a second row left empty
+    settle(ApplyState.add_member_row.fn(state))  # a second row left empty
     bad = {**FORM, "applicant_name": "", "applicant_id_number": with_bad_checksum(APPLICANT),
            "applicant_phone": "12", "difficulty": "", "consent": None}
     before = audit_count(engine)
@@ -144,30 +145,30 @@ def test_every_wrong_field_gets_its_own_message_and_nothing_is_saved(engine):
     submit(nowhere)
     assert nowhere.field_errors.get("area_code") and applications(engine) == []
     # removing a row drops the member messages (the rows below moved up)
-    ApplyState.remove_member_row.fn(state, 1)
+    settle(ApplyState.remove_member_row.fn(state, 1))
     assert len(state.members) == 1 and not any(k.startswith("members") for k in state.field_errors)
     assert state.field_errors.get("consent")
     # corrected, the same form goes in
-    ApplyState.set_member_field.fn(state, 0, "id_number", WIFE)
-    ApplyState.set_member_field.fn(state, 0, "relation", "配偶")
+    settle(ApplyState.set_member_field.fn(state, 0, "id_number", WIFE))
+    settle(ApplyState.set_member_field.fn(state, 0, "relation", "配偶"))
     submit(state)
     assert state.field_errors == {} and state.tracking_no and len(applications(engine)) == 1
 
 
 def test_hand_made_events_cannot_stretch_the_form(engine):
     state = opened()
-    ApplyState.pick_township.fn(state, "999999999999")  # not a township of the list
+    settle(ApplyState.pick_township.fn(state, "999999999999"))  # not a township of the list
     assert state.township == "" and state.villages == []
     fill(state, ApplyState)
-    ApplyState.pick_village.fn(state, HONGYAN)  # a village of another township
+    settle(ApplyState.pick_village.fn(state, HONGYAN))  # a village of another township
     assert state.area_code == FENGHUANG
-    ApplyState.set_member_field.fn(state, 0, "name", "x" * 500)
-    ApplyState.set_member_field.fn(state, 5, "name", "nobody")
-    ApplyState.remove_member_row.fn(state, "x")
-    ApplyState.set_member_field.fn(state, 0, "health", "患病")
+    settle(ApplyState.set_member_field.fn(state, 0, "name", "x" * 500))
+    settle(ApplyState.set_member_field.fn(state, 5, "name", "nobody"))
+    settle(ApplyState.remove_member_row.fn(state, "x"))
+    settle(ApplyState.set_member_field.fn(state, 0, "health", "患病"))
     assert len(state.members[0]["name"]) == 50 and len(state.members) == 1 and "health" not in state.members[0]
     for _ in range(30):
-        ApplyState.add_member_row.fn(state)
+        settle(ApplyState.add_member_row.fn(state))
     assert len(state.members) == 20
 
 
@@ -195,9 +196,9 @@ def test_status_lookup_shows_the_step_and_tells_nobody_else(engine, actor_of):
     submit(state)
     number = state.tracking_no
     status = public_state(ApplyStatusState, url=f"/apply/status?no={number}")
-    ApplyStatusState.open_status.fn(status)
+    settle(ApplyStatusState.open_status.fn(status))
     assert status.tracking_no == number  # the link on the success page fills it in
-    ApplyStatusState.look_up.fn(status, {"id_number": APPLICANT.lower()})
+    settle(ApplyStatusState.look_up.fn(status, {"id_number": APPLICANT.lower()}))
     assert status.error == "" and status.status["state"] == "待受理" and status.status["open"] == "1"
     assert [s["step"] for s in status.steps] == ["待受理"]
     # after the township accepts it, the applicant sees the new step
@@ -206,12 +207,12 @@ def test_status_lookup_shows_the_step_and_tells_nobody_else(engine, actor_of):
         from lowincome_portal.services import intake
         intake.take_step(s, actor=xinmin, application_id=applications(engine)[0].id, action="accept",
                          today=applications(engine)[0].state_entered_on)
-    ApplyStatusState.look_up.fn(status, {"tracking_no": number, "id_number": APPLICANT})
+    settle(ApplyStatusState.look_up.fn(status, {"tracking_no": number, "id_number": APPLICANT}))
     assert status.status["state"] == "信息比对" and [s["step"] for s in status.steps] == ["待受理", "信息比对"]
     # a wrong ID number and a wrong tracking number read the same, and show nothing
     for tracking_no, id_number in ((number, WIFE), ("SQ20000101-000000", APPLICANT), (number, "")):
-        ApplyStatusState.set_tracking_no.fn(status, tracking_no)
-        ApplyStatusState.look_up.fn(status, {"id_number": id_number})
+        settle(ApplyStatusState.set_tracking_no.fn(status, tracking_no))
+        settle(ApplyStatusState.look_up.fn(status, {"id_number": id_number}))
         assert status.error == intake_submit.MSG_NOT_FOUND and status.status == {} and status.steps == []
 
 
@@ -225,27 +226,27 @@ def test_station_form_refuses_the_signed_out_and_partners(engine):
     before = audit_count(engine)
     signed_out = staff_state(engine)
     signed_out.area_code = FENGHUANG
-    assert NewApplicationState.create_application.fn(signed_out, STATION_FORM) is not None  # to sign-in
-    assert NewApplicationState.on_enter.fn(signed_out) is not None and signed_out.townships == []
+    assert settle(NewApplicationState.create_application.fn(signed_out, STATION_FORM)) is not None  # to sign-in
+    assert settle(NewApplicationState.on_enter.fn(signed_out)) is not None and signed_out.townships == []
     partner = staff_state(engine, "cishan")
-    NewApplicationState.on_enter.fn(partner)
+    settle(NewApplicationState.on_enter.fn(partner))
     assert partner.page_access == "denied" and partner.townships == []
     partner.area_code = FENGHUANG
-    assert NewApplicationState.create_application.fn(partner, STATION_FORM) is None
+    assert settle(NewApplicationState.create_application.fn(partner, STATION_FORM)) is None
     assert partner.error == "您没有执行此操作的权限"
-    NewApplicationState.pick_township.fn(partner, XINMIN)
+    settle(NewApplicationState.pick_township.fn(partner, XINMIN))
     assert partner.villages == []
     assert applications(engine) == [] and audit_count(engine) == before
 
 
 def test_township_staff_accept_at_the_station(engine):
     state = staff_state(engine, "xinmin")
-    NewApplicationState.on_enter.fn(state)
+    settle(NewApplicationState.on_enter.fn(state))
     assert state.page_access == "ok"
     assert [t["value"] for t in state.townships] == [XINMIN] and state.township == XINMIN
     assert {v["value"] for v in state.villages} == {"500231100001", FENGHUANG, CHANGLING}
     fill(state, NewApplicationState)
-    result = NewApplicationState.create_application.fn(state, STATION_FORM)
+    result = settle(NewApplicationState.create_application.fn(state, STATION_FORM))
     assert state.error == "", state.error
     [row] = applications(engine)
     assert row.channel == "station" and row.state == "data_check" and row.accepted_on and row.household_id
@@ -256,25 +257,25 @@ def test_township_staff_accept_at_the_station(engine):
 
 def test_station_form_keeps_to_the_clerks_area(engine):
     state = staff_state(engine, "xinmin")
-    NewApplicationState.on_enter.fn(state)
-    NewApplicationState.pick_township.fn(state, SHAPING)  # not offered: ignored
+    settle(NewApplicationState.on_enter.fn(state))
+    settle(NewApplicationState.pick_township.fn(state, SHAPING))  # not offered: ignored
     assert state.township == XINMIN
     state.area_code = HONGYAN  # forced by a hostile client
-    NewApplicationState.create_application.fn(state, STATION_FORM)
+    settle(NewApplicationState.create_application.fn(state, STATION_FORM))
     assert state.error == "您没有执行此操作的权限" and applications(engine) == []
     # wrong fields: a message beside each, nothing saved
     state.area_code = FENGHUANG
-    NewApplicationState.create_application.fn(state, {**STATION_FORM, "applicant_phone": "", "consent": ""})
+    settle(NewApplicationState.create_application.fn(state, {**STATION_FORM, "applicant_phone": "", "consent": ""}))
     assert set(state.field_errors) == {"applicant_phone", "consent"} and applications(engine) == []
 
 
 def test_village_staff_find_their_village_chosen_and_enter_a_monitoring_lead(engine):
     state = staff_state(engine, "fenghuang")
-    NewApplicationState.on_enter.fn(state)
+    settle(NewApplicationState.on_enter.fn(state))
     assert state.township == XINMIN and [v["value"] for v in state.villages] == [FENGHUANG]
     assert state.area_code == FENGHUANG
-    result = NewApplicationState.create_application.fn(
-        state, {**FORM, "track": "monitoring", "monitoring_type": "sudden"})
+    result = settle(NewApplicationState.create_application.fn(
+        state, {**FORM, "track": "monitoring", "monitoring_type": "sudden"}))
     assert state.error == "" and result is not None
     [row] = applications(engine)
     assert row.track == "monitoring" and row.channel == "lead" and row.monitoring_type == "sudden"

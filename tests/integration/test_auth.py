@@ -45,6 +45,22 @@ def test_login_opens_a_session_and_is_audited(engine):
     assert outcome.token not in hashes
 
 
+def test_a_password_hashed_with_other_parameters_is_rehashed_at_sign_in(engine):
+    """Hashes made with argon2-cffi's heavier default (before the OWASP parameters) still sign
+    in, and the sign-in stores the hash again with the parameters in force."""
+    from argon2 import PasswordHasher, extract_parameters
+
+    with unit_of_work(engine) as s:
+        u = s.exec(select(User).where(User.username == "xinmin")).one()
+        u.password_hash = PasswordHasher().hash(DEMO_PASSWORD)
+        s.add(u)
+    assert extract_parameters(user(engine, "xinmin").password_hash).memory_cost == 65536
+    assert login(engine, "xinmin").actor is not None
+    stored = extract_parameters(user(engine, "xinmin").password_hash)
+    assert (stored.type.name, stored.memory_cost, stored.time_cost, stored.parallelism) == ("ID", 19456, 2, 1)
+    assert login(engine, "xinmin").actor is not None
+
+
 def test_unknown_user_and_wrong_password_say_the_same(engine):
     assert login(engine, "nobody").message == auth.MSG_BAD_CREDENTIALS
     wrong = login(engine, "xinmin", "wrong-pass1")

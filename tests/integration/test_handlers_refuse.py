@@ -14,6 +14,7 @@ from lowincome_portal.pages.audit import AuditState
 from lowincome_portal.pages.users import UsersState
 from lowincome_portal.services import auth
 from lowincome_portal.state.base import SessionState
+from tests.page_states import settle
 
 
 def state_for(state_cls, engine, username=None, token=None):
@@ -59,13 +60,13 @@ def test_lower_roles_are_refused_and_nothing_changes(engine, actor_of, username)
     for handler, args in admin_calls(target):
         state = state_for(UsersState if handler is not AuditState.apply_filters else AuditState,
                           engine, username)
-        result = handler.fn(state, *args)
+        result = settle(handler.fn(state, *args))
         assert state.error == "您没有执行此操作的权限", handler.fn.__name__
         assert result is None
     # Submitting the account form with a hand-made payload is refused too.
     state = state_for(UsersState, engine, username)
     state.form_mode, state.form_roles, state.form_area = "create", ["admin"], "500231000000"
-    UsersState.submit_form.fn(state, {"username": "intruder", "display_name": "x"})
+    settle(UsersState.submit_form.fn(state, {"username": "intruder", "display_name": "x"}))
     assert state.error == "您没有执行此操作的权限"
     assert state.rows == []
     assert snapshot(engine) == before
@@ -78,7 +79,7 @@ def test_signed_out_forged_and_expired_tokens_are_sent_to_sign_in(engine, actor_
         for handler, args in admin_calls(target):
             state = state_for(UsersState if handler is not AuditState.apply_filters else AuditState,
                               engine, token=token)
-            result = handler.fn(state, *args)
+            result = settle(handler.fn(state, *args))
             assert result is not None  # a redirect to the sign-in page
             assert state.notice in (auth.MSG_NOT_SIGNED_IN, auth.MSG_INVALID_TOKEN)
     assert snapshot(engine) == before
@@ -87,17 +88,17 @@ def test_signed_out_forged_and_expired_tokens_are_sent_to_sign_in(engine, actor_
 def test_admin_of_the_county_is_allowed(engine, actor_of):
     target = actor_of("shaping").user_id
     state = state_for(UsersState, engine, "admin")
-    UsersState.disable.fn(state, target)
+    settle(UsersState.disable.fn(state, target))
     assert state.error == "" and "已停用" in state.info
     assert any(r["username"] == "shaping" and r["disabled"] for r in state.rows)
 
 
 def test_page_entry_marks_denied_without_loading_rows(engine):
     state = state_for(UsersState, engine, "xinmin")
-    UsersState.on_enter.fn(state)
+    settle(UsersState.on_enter.fn(state))
     assert state.page_access == "denied" and state.rows == []
     state = state_for(UsersState, engine, "admin")
-    UsersState.on_enter.fn(state)
+    settle(UsersState.on_enter.fn(state))
     assert state.page_access == "ok" and len(state.rows) == 9
 
 
@@ -138,26 +139,18 @@ def test_every_handler_is_guarded_or_known_public():
 def test_signing_in_and_out_clears_what_the_tab_showed(engine):
     """Another person signing in on a tab left open (or the owner signing out) finds none of the
     earlier user's page data in the tab's state: pages once entered are cleared."""
-    import asyncio
-    import contextvars
-    from concurrent.futures import ThreadPoolExecutor
-
     from lowincome_portal.pages.home import HomeState
     from lowincome_portal.pages.login import LoginState
     from tests.page_states import state_for as signed_in
 
     home = signed_in(HomeState, engine, "minzheng")
     root = home.parent_state.parent_state
-    HomeState.on_enter.fn(home)
+    settle(HomeState.on_enter.fn(home))
     assert home.last_login  # the county officer's own sign-in time is on the page
     login = root.get_substate(LoginState.get_full_name().split("."))
-    def run(coro):  # in a thread (after the browser tests Playwright's loop runs in this one),
-        with ThreadPoolExecutor(1) as pool:  # with this thread's context (Reflex's registration)
-            return pool.submit(contextvars.copy_context().run, asyncio.run, coro).result()
-
-    run(LoginState.login.fn(login, {"username": "xinmin", "password": DEMO_PASSWORD}))
+    settle(LoginState.login.fn(login, {"username": "xinmin", "password": DEMO_PASSWORD}))
     assert login.error == "" and home.last_login == "" and home.sections == []
-    HomeState.on_enter.fn(home)
+    settle(HomeState.on_enter.fn(home))
     assert home.last_login and home.sections
-    run(SessionState.logout.fn(home))
+    settle(SessionState.logout.fn(home))
     assert home.sections == [] and home.last_login == ""

@@ -24,6 +24,7 @@ from lowincome_portal.services import (
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
 from tests.pdftext import flat
+from tests.page_states import settle
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (pdftotext)")
 
@@ -239,15 +240,15 @@ def test_the_page_handlers_post_for_their_township_only(engine, actor_of, two_on
     form = {"area_code": FENGHUANG, "track": "assistance", "posted_on": TODAY.isoformat(), "contact": CONTACT,
             "notice_contact_500231100200_assistance": "ignored"}
     outsider = state_for(NoticesState, engine, "shaping")
-    assert NoticesState.post_notice.fn(outsider, form) is None
+    assert settle(NoticesState.post_notice.fn(outsider, form)) is None
     assert outsider.error == PermissionDenied.default_message
     with Session(engine) as s:
         assert s.exec(select(func.count()).select_from(Application).where(
             Application.notice_id.is_not(None))).one() == 0
 
     state = state_for(NoticesState, engine, "xinmin")
-    NoticesState.on_enter.fn(state)
+    settle(NoticesState.on_enter.fn(state))
     assert state.page_access == "ok" and [g["key"] for g in state.waiting] == [f"{FENGHUANG}-assistance"]
-    follow_up = NoticesState.post_notice.fn(state, form)
+    follow_up = settle(NoticesState.post_notice.fn(state, form))
     assert state.error == "" and follow_up is not None   # the PDF download comes next
     assert state.waiting == [] and [p["status"] for p in state.posted] == ["公示中"]

@@ -17,6 +17,7 @@ from lowincome_portal.services import household_records as records
 from lowincome_portal.services.households import today_in_china
 from lowincome_portal.services.investigation import FIELDS
 from tests.idnumbers import make_id
+from tests.page_states import settle
 
 FENGHUANG = "500231100200"   # 新民镇凤凰村
 TODAY = today_in_china()
@@ -38,7 +39,7 @@ def opened(engine, username, app_id, monkeypatch):
     """The page entered at /applications/<app_id>/investigation."""
     monkeypatch.setattr(S, "_route_arg", lambda self, name: str(app_id) if name == "application_id" else "")
     state = state_for(engine, username)
-    S.on_enter.fn(state)
+    settle(S.on_enter.fn(state))
     return state
 
 
@@ -96,21 +97,21 @@ def test_form_opens_prefilled_with_sources(engine, app_id, monkeypatch):
     assert state.visited_on == TODAY.isoformat()
 
     # editing highlights a change; the same amount written differently is no change
-    S.set_value.fn(state, "wage_income", "1,200")
+    settle(S.set_value.fn(state, "wage_income", "1,200"))
     assert not by_name(state)["wage_income"]["changed"]
-    S.set_value.fn(state, "wage_income", "1500")
-    S.set_flag.fn(state, "risk_points", "schooling", True)
+    settle(S.set_value.fn(state, "wage_income", "1500"))
+    settle(S.set_flag.fn(state, "risk_points", "schooling", True))
     assert by_name(state)["wage_income"]["changed"] and by_name(state)["risk_points"]["changed"]
-    S.set_flag.fn(state, "risk_points", "schooling", False)
+    settle(S.set_flag.fn(state, "risk_points", "schooling", False))
     assert not by_name(state)["risk_points"]["changed"]
 
 
 def test_saving_one_change_counts_the_burden_and_writes_status_and_visit(engine, app_id, monkeypatch):
     state = opened(engine, "xinmin", app_id, monkeypatch)
     before = written(engine, app_id)
-    S.set_value.fn(state, "wage_income", "1500")
-    S.set_value.fn(state, "findings", "老伴住院，务工收入有增加")
-    S.save.fn(state)
+    settle(S.set_value.fn(state, "wage_income", "1500"))
+    settle(S.set_value.fn(state, "findings", "老伴住院，务工收入有增加"))
+    settle(S.save.fn(state))
     assert state.error == ""
     assert state.info == f"已保存：带出确认 {ALL - 1} 项，新录入/修改 1 项" == state.result
     assert written(engine, app_id) == (before[0] + 1, before[1] + 1, before[2] + 1, ALL - 1, 1)
@@ -136,7 +137,7 @@ def test_other_township_is_refused_and_nothing_is_written(engine, app_id, monkey
     before = written(engine, app_id)
     state._application_id, state.fields = app_id, good.fields
     state.findings, state.visited_on = "x", TODAY.isoformat()
-    S.save.fn(state)
+    settle(S.save.fn(state))
     assert state.error == "您没有执行此操作的权限" and state.info == ""
     assert written(engine, app_id) == before
 
@@ -144,22 +145,22 @@ def test_other_township_is_refused_and_nothing_is_written(engine, app_id, monkey
 def test_a_bad_amount_shows_the_message_and_writes_nothing(engine, app_id, monkeypatch):
     state = opened(engine, "xinmin", app_id, monkeypatch)
     before = written(engine, app_id)
-    S.set_value.fn(state, "deposits", "五千")
-    S.set_value.fn(state, "findings", "入户核实")
-    S.save.fn(state)
+    settle(S.set_value.fn(state, "deposits", "五千"))
+    settle(S.set_value.fn(state, "findings", "入户核实"))
+    settle(S.save.fn(state))
     assert state.error == "存款“五千”不是有效金额" and state.info == "" and state.result == ""
     assert written(engine, app_id) == before
-    S.set_value.fn(state, "deposits", "5000")
-    S.set_value.fn(state, "findings", " ")
-    S.save.fn(state)
+    settle(S.set_value.fn(state, "deposits", "5000"))
+    settle(S.set_value.fn(state, "findings", " "))
+    settle(S.save.fn(state))
     assert state.error == "走访情况不能为空"
     assert written(engine, app_id) == before
 
 
 def test_outside_the_investigation_step_the_form_is_read_only(engine, actor_of, app_id, monkeypatch):
     state = opened(engine, "xinmin", app_id, monkeypatch)
-    S.set_value.fn(state, "findings", "入户核实")
-    S.save.fn(state)
+    settle(S.set_value.fn(state, "findings", "入户核实"))
+    settle(S.save.fn(state))
     assert state.error == ""
     with unit_of_work(engine) as s:
         intake.take_step(s, actor=actor_of("xinmin"), application_id=app_id, action="complete_investigation",
@@ -167,10 +168,10 @@ def test_outside_the_investigation_step_the_form_is_read_only(engine, actor_of, 
     state = opened(engine, "xinmin", app_id, monkeypatch)
     assert state.error == "" and not state.editable
     assert state.read_only_reason.startswith("当前环节为“") and "入户调查" in state.read_only_reason
-    S.set_value.fn(state, "wage_income", "9")
+    settle(S.set_value.fn(state, "wage_income", "9"))
     assert by_name(state)["wage_income"]["value"] == "1200.00" and not by_name(state)["wage_income"]["changed"]
     before = written(engine, app_id)
-    S.set_value.fn(state, "findings", "x")
-    S.save.fn(state)
+    settle(S.set_value.fn(state, "findings", "x"))
+    settle(S.save.fn(state))
     assert "只有在“入户调查”环节才能填写" in state.error
     assert written(engine, app_id) == before

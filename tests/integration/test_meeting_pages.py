@@ -32,7 +32,7 @@ from lowincome_portal.pages.meetings.state import _minutes_pdf
 from lowincome_portal.services import households, meetings
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
-from tests.page_states import state_for
+from tests.page_states import state_for, settle
 
 XINMIN, SHAPING = "500231100000", "500231101000"
 FENGHUANG = "500231100200"   # 新民镇凤凰村
@@ -47,7 +47,7 @@ def opened(engine, username, meeting_id, monkeypatch, root=None):
     monkeypatch.setattr(MeetingState, "_route_arg",
                         lambda self, name: str(meeting_id) if name == "meeting_id" else "")
     state = state_for(MeetingState, engine, username, root)
-    MeetingState.on_enter.fn(state)
+    settle(MeetingState.on_enter.fn(state))
     return state
 
 
@@ -108,7 +108,7 @@ def minutes(item, **values) -> dict:
 def test_the_township_clerk_creates_the_meeting_and_lands_on_its_agenda(engine, pending, monkeypatch):
     root = rx.State(_reflex_internal_init=True)
     new = state_for(NewMeetingState, engine, "xinmin", root)
-    NewMeetingState.on_enter.fn(new)
+    settle(NewMeetingState.on_enter.fn(new))
     assert new.page_access == "ok" and new.error == ""
     assert new.areas == [{"value": XINMIN, "label": "新民镇"}] and new.area_code == XINMIN
     assert new.month == month_value(TODAY) and new.today == TODAY.isoformat()
@@ -117,7 +117,7 @@ def test_the_township_clerk_creates_the_meeting_and_lands_on_its_agenda(engine, 
     form = {"area_code": XINMIN, "month": month_value(TODAY), "planned_on": TODAY.isoformat(),
             "place": "新民镇便民服务中心", "chair_name": "王芳",
             f"unit_{ids['垫江县慈善会']}": "on", f"unit_{ids['垫江县医疗保障局']}": "on", "unit-1": "on"}
-    result = NewMeetingState.create_meeting.fn(new, form)
+    result = settle(NewMeetingState.create_meeting.fn(new, form))
     assert new.error == ""
     with Session(engine) as s:
         meeting = s.exec(select(Meeting).where(Meeting.area_code == XINMIN, Meeting.month == MONTH)).one()
@@ -137,24 +137,24 @@ def test_the_township_clerk_creates_the_meeting_and_lands_on_its_agenda(engine, 
 
     # a second meeting for the same month is refused with the service's message
     again = state_for(NewMeetingState, engine, "xinmin")
-    NewMeetingState.on_enter.fn(again)
-    assert NewMeetingState.create_meeting.fn(again, form) is None
+    settle(NewMeetingState.on_enter.fn(again))
+    assert settle(NewMeetingState.create_meeting.fn(again, form)) is None
     assert again.error == f"新民镇 {rules.month_text(MONTH)} 的联席会议已创建"
 
 
 def test_the_chair_edits_the_agenda_and_signs_attendees_in(engine, meeting_id, monkeypatch):
     state = opened(engine, "xinmin", meeting_id, monkeypatch)
-    MeetingState.add_item.fn(state, {"title": "<i>临时</i>议题", "detail": "村里反映的新情况"})
+    settle(MeetingState.add_item.fn(state, {"title": "<i>临时</i>议题", "detail": "村里反映的新情况"}))
     assert state.error == "" and state.items[-1]["title"] == "<i>临时</i>议题"
     added = state.items[-1]["id"]
-    MeetingState.move_item.fn(state, added, "up")
+    settle(MeetingState.move_item.fn(state, added, "up"))
     assert state.items[-2]["id"] == added and state.info == "议题顺序已调整"
-    MeetingState.drop_item.fn(state, added)
+    settle(MeetingState.drop_item.fn(state, added))
     assert next(i for i in state.items if i["id"] == added)["dropped"] == "1"
-    MeetingState.restore_item.fn(state, added)
+    settle(MeetingState.restore_item.fn(state, added))
     assert next(i for i in state.items if i["id"] == added)["dropped"] == ""
     person = state.attendees[0]
-    MeetingState.sign_in.fn(state, person["id"], True)
+    settle(MeetingState.sign_in.fn(state, person["id"], True))
     assert state.error == "" and state.attendees[0]["signed_in"] == "1"
 
 
@@ -163,8 +163,8 @@ def test_minutes_are_recorded_shown_and_make_an_action_item(engine, meeting_id, 
     case = hard_case_item(state)
     charity = next(u["value"] for u in state.units if u["label"] == "垫江县慈善会")
     deadline = TODAY + timedelta(days=15)
-    MeetingState.save_minutes.fn(state, minutes(case, discussion="会议研究：先行临时救助", decision="assign",
-                                                responsible_org_id=charity, deadline=deadline.isoformat()))
+    settle(MeetingState.save_minutes.fn(state, minutes(case, discussion="会议研究：先行临时救助", decision="assign",
+                                                responsible_org_id=charity, deadline=deadline.isoformat())))
     assert state.error == "" and state.info == "已保存会议记录和决定"
     shown = hard_case_item(state)
     assert shown["decided"] == "1" and shown["decision_label"] == "交办"
@@ -179,7 +179,7 @@ def test_minutes_are_recorded_shown_and_make_an_action_item(engine, meeting_id, 
     # the action item is closed from the same page
     action_row = state.actions[0]
     assert action_row["can_complete"] == "1"
-    MeetingState.complete_action.fn(state, {"action_id": action_row["id"], "note": "已发放临时救助金"})
+    settle(MeetingState.complete_action.fn(state, {"action_id": action_row["id"], "note": "已发放临时救助金"}))
     assert state.error == "" and state.actions[0]["status"] == "done"
 
 
@@ -188,8 +188,8 @@ def test_a_deadline_before_the_meeting_is_refused_and_nothing_saved(engine, meet
     case = hard_case_item(state)
     charity = next(u["value"] for u in state.units if u["label"] == "垫江县慈善会")
     before = snapshot(engine)
-    MeetingState.save_minutes.fn(state, minutes(case, discussion="研究", decision="refer", responsible_org_id=charity,
-                                                deadline=(TODAY - timedelta(days=1)).isoformat()))
+    settle(MeetingState.save_minutes.fn(state, minutes(case, discussion="研究", decision="refer", responsible_org_id=charity,
+                                                deadline=(TODAY - timedelta(days=1)).isoformat())))
     assert state.error == rules.MSG_DEADLINE_EARLY.format(day=rules.date_text(TODAY)) and state.info == ""
     assert snapshot(engine) == before
     assert hard_case_item(state)["decided"] == ""
@@ -197,24 +197,24 @@ def test_a_deadline_before_the_meeting_is_refused_and_nothing_saved(engine, meet
 
 def test_approval_with_an_undecided_item_is_refused_then_the_page_is_read_only(engine, meeting_id, monkeypatch):
     state = opened(engine, "xinmin", meeting_id, monkeypatch)
-    MeetingState.approve_minutes.fn(state)
+    settle(MeetingState.approve_minutes.fn(state))
     assert state.error == rules.MSG_NOT_HELD
-    MeetingState.mark_held.fn(state, {"held_on": TODAY.isoformat()})
+    settle(MeetingState.mark_held.fn(state, {"held_on": TODAY.isoformat()}))
     assert state.error == "" and state.meeting["status"] == "held" and state.meeting["held_on"] == TODAY.isoformat()
     first = next(i for i in state.items if i["dropped"] != "1")
     before = snapshot(engine)
-    MeetingState.approve_minutes.fn(state)
+    settle(MeetingState.approve_minutes.fn(state))
     assert state.error == rules.MSG_UNDECIDED.format(number=1, title=first["title"])
     assert snapshot(engine) == before
 
     for item in [i for i in state.items if i["dropped"] != "1"]:
-        MeetingState.save_minutes.fn(state, minutes(item, decision="approve"))
+        settle(MeetingState.save_minutes.fn(state, minutes(item, decision="approve")))
         assert state.error == ""
-    MeetingState.approve_minutes.fn(state)
+    settle(MeetingState.approve_minutes.fn(state))
     assert state.error == "" and state.meeting["status"] == "approved" and not state.editable
     assert all(i["can_move_up"] == "" for i in state.items)
     before = snapshot(engine)
-    MeetingState.save_minutes.fn(state, minutes(first, decision="refuse"))
+    settle(MeetingState.save_minutes.fn(state, minutes(first, decision="refuse")))
     assert state.error == rules.MSG_APPROVED
     assert snapshot(engine) == before
 
@@ -237,16 +237,16 @@ def test_another_township_is_refused_and_nothing_changes(engine, meeting_id, mon
     for handler, args in calls:
         state = opened(engine, "shaping", meeting_id, monkeypatch)
         state._meeting_id = meeting_id  # a hand-made call on the meeting
-        handler.fn(state, *args)
+        settle(handler.fn(state, *args))
         assert state.error == DENIED, handler.fn.__name__
         assert "钱老汉" not in str(state.items)
     # nor can they create 新民镇's meeting for next month
     new = state_for(NewMeetingState, engine, "shaping")
-    NewMeetingState.on_enter.fn(new)
+    settle(NewMeetingState.on_enter.fn(new))
     assert new.areas == [{"value": SHAPING, "label": "沙坪镇"}]
     following = rules.next_month(TODAY)
-    NewMeetingState.create_meeting.fn(new, {"area_code": XINMIN, "month": month_value(following),
-                                            "planned_on": following.isoformat(), "place": "x", "chair_name": "x"})
+    settle(NewMeetingState.create_meeting.fn(new, {"area_code": XINMIN, "month": month_value(following),
+                                            "planned_on": following.isoformat(), "place": "x", "chair_name": "x"}))
     assert new.error == DENIED
     assert snapshot(engine) == before
 
@@ -261,26 +261,26 @@ def test_the_county_sees_townships_that_did_not_meet(engine, actor_of, meeting_i
         meetings.mark_held(s, actor=shaping, meeting_id=held, held_on=LAST_MONTH, today=TODAY)
 
     state = state_for(MeetingListState, engine, "minzheng")
-    MeetingListState.on_enter.fn(state)
+    settle(MeetingListState.on_enter.fn(state))
     assert state.page_access == "ok" and state.show_overview and state.can_manage
     assert state.month == month_value(TODAY)
     assert [m["area_name"] for m in state.meetings] == ["新民镇"]
     # this month: 新民镇 planned, not held yet and not yet due
     this_month = {r["area_name"]: r for r in state.overdue}
     assert this_month["新民镇"]["overdue"] == "" and this_month["新民镇"]["href"] == f"/meetings/{meeting_id}"
-    MeetingListState.pick_month.fn(state, month_value(LAST_MONTH))
+    settle(MeetingListState.pick_month.fn(state, month_value(LAST_MONTH)))
     assert state.error == "" and state.overview_month == rules.month_text(LAST_MONTH)
     overdue = {r["area_name"]: r for r in state.overdue}
     assert overdue["新民镇"]["overdue"] == "1" and overdue["新民镇"]["status_label"] == "未创建"
     assert "沙坪镇" not in overdue
     assert [m["area_name"] for m in state.meetings] == ["沙坪镇"]
-    MeetingListState.pick_month.fn(state, "")
+    settle(MeetingListState.pick_month.fn(state, ""))
     assert {m["area_name"] for m in state.meetings} == {"新民镇", "沙坪镇"}
-    assert MeetingListState.download_actions.fn(state) is not None and state.error == ""
+    assert settle(MeetingListState.download_actions.fn(state)) is not None and state.error == ""
 
     # a township clerk sees their own meetings, no county table
     clerk = state_for(MeetingListState, engine, "xinmin")
-    MeetingListState.on_enter.fn(clerk)
+    settle(MeetingListState.on_enter.fn(clerk))
     assert not clerk.show_overview and clerk.overdue == [] and clerk.can_manage
     assert [m["area_name"] for m in clerk.meetings] == ["新民镇"]
 

@@ -33,7 +33,7 @@ from lowincome_portal.pages.referrals import (
 from lowincome_portal.services import households, security
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
-from tests.page_states import state_for
+from tests.page_states import state_for, settle
 
 FENGHUANG = "500231100200"  # 新民镇凤凰村
 DENIED = "您没有执行此操作的权限"
@@ -45,13 +45,13 @@ def needs_page(engine, username, household_id):
     """The household page's 帮扶需求 tab, opened."""
     state = state_for(HouseholdNeedsState, engine, username)
     state._household_id = household_id
-    HouseholdNeedsState.load_needs.fn(state)
+    settle(HouseholdNeedsState.load_needs.fn(state))
     return state
 
 
 def portal(engine, username):
     state = state_for(PartnerState, engine, username)
-    PartnerState.on_enter.fn(state)
+    settle(PartnerState.on_enter.fn(state))
     assert state.page_access == "ok", username
     return state
 
@@ -104,17 +104,17 @@ def pooled_referral(engine, household_id) -> int:
     """The clerk records the need on the household page and publishes it to the pool."""
     page = needs_page(engine, "xinmin", household_id)
     assert page.error == "" and page.can_record_need and page.can_dispatch_need
-    HouseholdNeedsState.toggle_need_form.fn(page)
+    settle(HouseholdNeedsState.toggle_need_form.fn(page))
     assert page.need_form_open
-    HouseholdNeedsState.record_need.fn(page, NEED)
+    settle(HouseholdNeedsState.record_need.fn(page, NEED))
     assert page.error == "" and page.info == "已登记帮扶需求" and not page.need_form_open
     need = next(r for r in page.need_rows if r["row"] == "need")
     assert need["kind_label"] == "慈善救助" and need["status"] == "open"
-    HouseholdNeedsState.open_dispatch.fn(page, need["id"])
+    settle(HouseholdNeedsState.open_dispatch.fn(page, need["id"]))
     assert page.error == "" and page.dispatch_need["id"] == need["id"]
     assert page.dispatch_mode == "pool"  # no department offers 慈善救助
     assert int(page.dispatch_pool_count) >= 2  # at least the charity and 启航
-    HouseholdNeedsState.dispatch_need_now.fn(page, {"higher_benefit_note": "", "justification": ""})
+    settle(HouseholdNeedsState.dispatch_need_now.fn(page, {"higher_benefit_note": "", "justification": ""}))
     assert page.error == "", page.error
     assert "已发布到需求池" in page.info and page.dispatch_need == {}
     referral = next(r for r in page.need_rows if r["row"] == "referral")
@@ -135,10 +135,10 @@ def test_a_need_goes_to_the_pool_one_partner_claims_and_completes_it(engine, hou
         assert "钱老汉" not in str(partner.pool) and "13900002222" not in str(partner.pool)
         assert "凤凰村三组" not in str(partner.pool)
         assert partner.mine == []
-    PartnerState.mark_all_read.fn(cishan)
+    settle(PartnerState.mark_all_read.fn(cishan))
     assert cishan.error == "" and cishan.unread == 0
 
-    PartnerState.claim.fn(cishan, key)
+    settle(PartnerState.claim.fn(cishan, key))
     assert cishan.error == "" and cishan.info.startswith("认领成功")
     assert all(p["id"] != key for p in cishan.pool)
     mine = next(m for m in cishan.mine if m["id"] == key)
@@ -147,29 +147,29 @@ def test_a_need_goes_to_the_pool_one_partner_claims_and_completes_it(engine, hou
     # 启航's page still shows the item; its claim loses, is told so, and the item disappears
     assert any(p["id"] == key for p in qihang.pool)
     before = snapshot(engine)
-    PartnerState.claim.fn(qihang, key)
+    settle(PartnerState.claim.fn(qihang, key))
     assert qihang.error == rules.MSG_CLAIMED
     assert all(p["id"] != key for p in qihang.pool) and qihang.mine == []
     assert snapshot(engine) == before
 
-    PartnerState.start_service.fn(cishan, key)
+    settle(PartnerState.start_service.fn(cishan, key))
     assert cishan.error == "" and next(m for m in cishan.mine if m["id"] == key)["status"] == "in_service"
     # a negative amount is refused with the message and saves nothing
     before = snapshot(engine)
     form = {"referral_id": key, "outcome": "送去冬衣两套、书包文具一套", "amount": "-50",
             "delivered_on": TODAY.isoformat(), "attachments": "签收单.jpg"}
-    PartnerState.complete.fn(cishan, form)
+    settle(PartnerState.complete.fn(cishan, form))
     assert cishan.error == "救助金额不能为负数" and cishan.info == ""
     assert snapshot(engine) == before
     # no outcome, a future date: clear messages, nothing saved
-    PartnerState.complete.fn(cishan, form | {"amount": "600", "outcome": " "})
+    settle(PartnerState.complete.fn(cishan, form | {"amount": "600", "outcome": " "}))
     assert cishan.error == rules.MSG_OUTCOME
     tomorrow = (TODAY + timedelta(days=1)).isoformat()
-    PartnerState.complete.fn(cishan, form | {"amount": "600", "delivered_on": tomorrow})
+    settle(PartnerState.complete.fn(cishan, form | {"amount": "600", "delivered_on": tomorrow}))
     assert cishan.error == rules.MSG_DELIVERED_FUTURE.format(day=tomorrow)
     assert snapshot(engine) == before
 
-    PartnerState.complete.fn(cishan, form | {"amount": "600"})
+    settle(PartnerState.complete.fn(cishan, form | {"amount": "600"}))
     assert cishan.error == "" and cishan.info
     done = next(m for m in cishan.mine if m["id"] == key)
     assert done["status"] == "completed" and done["outcome"] == "送去冬衣两套、书包文具一套"
@@ -180,9 +180,9 @@ def test_a_need_goes_to_the_pool_one_partner_claims_and_completes_it(engine, hou
     assert next(r for r in page.need_rows if r["row"] == "need")["status"] == "met"
     assert next(r for r in page.need_rows if r["row"] == "referral")["outcome"] == "送去冬衣两套、书包文具一套"
     listing = state_for(ReferralListState, engine, "xinmin")
-    ReferralListState.on_enter.fn(listing)
+    settle(ReferralListState.on_enter.fn(listing))
     assert listing.page_access == "ok" and [r["status"] for r in listing.rows if r["id"] == key] == ["completed"]
-    ReferralListState.pick_status.fn(listing, "pooled")
+    settle(ReferralListState.pick_status.fn(listing, "pooled"))
     assert all(r["id"] != key for r in listing.rows)
     detail = opened_referral(engine, "xinmin", rid, monkeypatch)
     assert detail.referral["status"] == "completed" and detail.referral["organisation_name"] == CHARITY
@@ -193,7 +193,7 @@ def opened_referral(engine, username, rid, monkeypatch):
     """The referral page entered at /referrals/<rid>."""
     monkeypatch.setattr(ReferralState, "_route_arg", lambda self, name: str(rid) if name == "referral_id" else "")
     state = state_for(ReferralState, engine, username)
-    ReferralState.on_enter.fn(state)
+    settle(ReferralState.on_enter.fn(state))
     return state
 
 
@@ -201,7 +201,7 @@ def test_partners_are_refused_on_referrals_they_do_not_hold(engine, household, m
     rid = pooled_referral(engine, household)
     key = str(rid)
     cishan = portal(engine, "cishan")
-    PartnerState.claim.fn(cishan, key)
+    settle(PartnerState.claim.fn(cishan, key))
     assert cishan.error == ""
 
     before = snapshot(engine)
@@ -214,7 +214,7 @@ def test_partners_are_refused_on_referrals_they_do_not_hold(engine, household, m
         (PartnerState.claim, (key,)),
     ]
     for handler, args in calls:
-        handler.fn(qihang, *args)
+        settle(handler.fn(qihang, *args))
         assert qihang.error, handler.fn.__name__
         assert "钱老汉" not in str(qihang.mine) and "13900002222" not in str(qihang.mine)
     # the referral page does not open for them either
@@ -223,13 +223,13 @@ def test_partners_are_refused_on_referrals_they_do_not_hold(engine, household, m
     assert "钱老汉" not in str(detail.steps)
     # staff cannot act as a partner, partners cannot record or dispatch needs
     clerk = state_for(PartnerState, engine, "xinmin")
-    PartnerState.claim.fn(clerk, key)
+    settle(PartnerState.claim.fn(clerk, key))
     assert clerk.error == DENIED
     outsider = state_for(HouseholdNeedsState, engine, "cishan")
     outsider._household_id = household
-    HouseholdNeedsState.record_need.fn(outsider, NEED)
+    settle(HouseholdNeedsState.record_need.fn(outsider, NEED))
     assert outsider.error == DENIED
-    HouseholdNeedsState.load_needs.fn(outsider)
+    settle(HouseholdNeedsState.load_needs.fn(outsider))
     assert outsider.error == DENIED and outsider.need_rows == []
     # another township's clerk sees nothing of this household's needs
     shaping = needs_page(engine, "shaping", household)
@@ -240,9 +240,9 @@ def test_partners_are_refused_on_referrals_they_do_not_hold(engine, household, m
     own = opened_referral(engine, "cishan", rid, monkeypatch)
     assert own.page_access == "ok" and own.is_partner and own.referral["head_name"] == "钱老汉"
     # and may return it with a reason, which puts it back in the pool
-    PartnerState.return_referral.fn(cishan, {"referral_id": key, "reason": " "})
+    settle(PartnerState.return_referral.fn(cishan, {"referral_id": key, "reason": " "}))
     assert cishan.error == rules.MSG_RETURN_REASON
-    PartnerState.return_referral.fn(cishan, {"referral_id": key, "reason": "超出本会本月服务能力"})
+    settle(PartnerState.return_referral.fn(cishan, {"referral_id": key, "reason": "超出本会本月服务能力"}))
     assert cishan.error == "" and all(m["id"] != key for m in cishan.mine)
     qihang = portal(engine, "qihang")
     assert any(p["id"] == key for p in qihang.pool)
@@ -250,42 +250,42 @@ def test_partners_are_refused_on_referrals_they_do_not_hold(engine, household, m
 
 def test_the_missed_list_and_dispatch_to_the_competent_department(engine, household):
     page = needs_page(engine, "xinmin", household)
-    HouseholdNeedsState.record_need.fn(page, NEED | {"kind": "medical", "description": "慢性病门诊费用负担重",
-                                                     "amount": "", "urgency": "normal"})
+    settle(HouseholdNeedsState.record_need.fn(page, NEED | {"kind": "medical", "description": "慢性病门诊费用负担重",
+                                                     "amount": "", "urgency": "normal"}))
     assert page.error == ""
     need_id = int(next(r for r in page.need_rows if r["row"] == "need")["id"])
     with unit_of_work(engine) as s:  # recorded long ago and never answered
         s.get(Need, need_id).recorded_on = TODAY - timedelta(days=60)
 
     listing = state_for(ReferralListState, engine, "xinmin")
-    ReferralListState.on_enter.fn(listing)
+    settle(ReferralListState.on_enter.fn(listing))
     assert listing.can_report and listing.rows == []
     missed = next(m for m in listing.missed if m["kind"] == "need")
     assert missed["need_id"] == str(need_id) and missed["kind_label"] == "医疗救助"
     other = state_for(ReferralListState, engine, "shaping")
-    ReferralListState.on_enter.fn(other)
+    settle(ReferralListState.on_enter.fn(other))
     assert other.missed == [] and other.rows == []
 
-    ReferralListState.open_dispatch.fn(listing, str(need_id))
+    settle(ReferralListState.open_dispatch.fn(listing, str(need_id)))
     assert listing.error == "" and listing.dispatch_mode == "assigned"
     assert [d["label"] for d in listing.dispatch_departments] == [MEDICAL]
     department = listing.dispatch_departments[0]["value"]
     # assigned without a department: refused, nothing saved
     before = snapshot(engine)
-    ReferralListState.dispatch_need_now.fn(listing, {"organisation_id": "", "higher_benefit_note": ""})
+    settle(ReferralListState.dispatch_need_now.fn(listing, {"organisation_id": "", "higher_benefit_note": ""}))
     assert listing.error == rules.MSG_NO_ASSIGNEE and snapshot(engine) == before
-    ReferralListState.dispatch_need_now.fn(listing, {"organisation_id": department, "higher_benefit_note": ""})
+    settle(ReferralListState.dispatch_need_now.fn(listing, {"organisation_id": department, "higher_benefit_note": ""}))
     assert listing.error == "" and listing.info == f"已派给{MEDICAL}"
     assert all(m["kind"] != "need" for m in listing.missed)
     assert [r["status"] for r in listing.rows] == ["assigned"]
 
     # 不重: a second medical referral this month is refused for the township clerk
-    HouseholdNeedsState.record_need.fn(page, NEED | {"kind": "medical", "description": "住院自付部分"})
+    settle(HouseholdNeedsState.record_need.fn(page, NEED | {"kind": "medical", "description": "住院自付部分"}))
     second = max(int(r["id"]) for r in page.need_rows if r["row"] == "need")
-    HouseholdNeedsState.open_dispatch.fn(page, str(second))
+    settle(HouseholdNeedsState.open_dispatch.fn(page, str(second)))
     assert page.dispatch_duplicate != "" and not page.can_justify
     before = snapshot(engine)
-    HouseholdNeedsState.dispatch_need_now.fn(page, {"organisation_id": department, "higher_benefit_note": ""})
+    settle(HouseholdNeedsState.dispatch_need_now.fn(page, {"organisation_id": department, "higher_benefit_note": ""}))
     assert page.error.startswith("不重复转介") and snapshot(engine) == before
 
 

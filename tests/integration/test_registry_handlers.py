@@ -21,7 +21,7 @@ from lowincome_portal.pages.resources.list import ResourceListState
 from lowincome_portal.pages.resources.record import ResourceRecordState
 from lowincome_portal.services import household_records, households
 from tests.idnumbers import make_id
-from tests.page_states import state_for
+from tests.page_states import state_for, settle
 
 FENGHUANG = "500231100200"
 
@@ -83,7 +83,7 @@ def test_household_handlers_refuse_outsiders_and_change_nothing(engine, househol
         state._household_id = household["id"]
         for key, value in preset.items():
             setattr(state, key, value)
-        getattr(HouseholdState, name).fn(state, *args)
+        settle(getattr(HouseholdState, name).fn(state, *args))
         assert state.error, f"{name} was not refused to {username}"
         assert "钱老汉" not in str(state.household) and state.assessment == {}
         assert "13900001111" not in str(state.household)
@@ -98,12 +98,12 @@ def test_village_staff_may_record_but_not_reveal_or_tag(engine, household):
         state._household_id = household["id"]
         for key, value in call[2].items():
             setattr(state, key, value)
-        getattr(HouseholdState, name).fn(state, *call[1])
+        settle(getattr(HouseholdState, name).fn(state, *call[1]))
         assert state.error == "您没有执行此操作的权限", name
     assert snapshot(engine) == before
     state = state_for(HouseholdState, engine, "fenghuang")
     state._household_id = household["id"]
-    HouseholdState.record_visit.fn(state, {"visited_on": date.today().isoformat(), "findings": "入户核实"})
+    settle(HouseholdState.record_visit.fn(state, {"visited_on": date.today().isoformat(), "findings": "入户核实"}))
     assert state.error == "" and state.info == "已记录走访"
     assert any(v["findings"] == "入户核实" for v in state.visits)
 
@@ -111,22 +111,22 @@ def test_village_staff_may_record_but_not_reveal_or_tag(engine, household):
 def test_township_staff_work_the_household(engine, household):
     state = state_for(HouseholdState, engine, "xinmin")
     state._household_id = household["id"]
-    HouseholdState.reveal_household.fn(state, "phone")
+    settle(HouseholdState.reveal_household.fn(state, "phone"))
     assert state.household["phone"] == "13900001111"
-    HouseholdState.add_member.fn(state, {"name": "钱大", "relation": "子女", "in_school": "on",
+    settle(HouseholdState.add_member.fn(state, {"name": "钱大", "relation": "子女", "in_school": "on",
                                          "has_in_school": "1",
-                                         "id_number": make_id(birth=date(1975, 1, 1), seq=31)})
+                                         "id_number": make_id(birth=date(1975, 1, 1), seq=31)}))
     assert state.error == "", state.error
     assert [m["name"] for m in state.members if m["name"] == "钱大"]
     child = str(household["member"])
-    HouseholdState.open_member_edit.fn(state, child)
+    settle(HouseholdState.open_member_edit.fn(state, child))
     assert state.panel == f"edit:{child}" and state.editing_member["health"] == "健康"
     assert state.editing_member["id_number"].startswith("500231****")
-    HouseholdState.save_member.fn(state, {"name": "钱小花", "id_number": "", "relation": "孙子女",
-                                          "health": "患有大病", "has_in_school": "1"})
+    settle(HouseholdState.save_member.fn(state, {"name": "钱小花", "id_number": "", "relation": "孙子女",
+                                          "health": "患有大病", "has_in_school": "1"}))
     assert state.error == "", state.error
     assert next(m for m in state.members if m["id"] == child)["health"] == "患有大病"
-    HouseholdState.assess.fn(state, {"as_of": date.today().isoformat()})
+    settle(HouseholdState.assess.fn(state, {"as_of": date.today().isoformat()}))
     assert state.error == "" and state.assessment["per_capita_monthly_income"] == "0.00"
 
 
@@ -134,21 +134,21 @@ def test_generic_handlers_check_the_resource_of_the_page(engine, household):
     before = snapshot(engine)
     listing = state_for(ResourceListState, engine, "cishan")
     listing._resource = "households"
-    ResourceListState.apply_search.fn(listing, {"search": ""})
+    settle(ResourceListState.apply_search.fn(listing, {"search": ""}))
     assert listing.error and listing.rows == []
-    assert ResourceListState.export.fn(listing) is None and listing.error
+    assert settle(ResourceListState.export.fn(listing)) is None and listing.error
     record = state_for(ResourceRecordState, engine, "fenghuang")
     record._resource = "households"
-    ResourceRecordState.reveal.fn(record, "phone")
+    settle(ResourceRecordState.reveal.fn(record, "phone"))
     assert record.error == "您没有执行此操作的权限"
     form = state_for(ResourceFormState, engine, "xinmin")
     form._resource, form.mode = "parameters", "create"
     form.fields = [{"name": "code", "value": "edge_multiplier"}, {"name": "value", "value": "9"},
                    {"name": "effective_from", "value": date.today().isoformat()}]
-    ResourceFormState.submit.fn(form)
+    settle(ResourceFormState.submit.fn(form))
     assert form.error == "您没有执行此操作的权限"
     # a page entered for no resource at all refuses everything
     nowhere = state_for(ResourceListState, engine, "minzheng")
-    ResourceListState.export.fn(nowhere)
+    settle(ResourceListState.export.fn(nowhere))
     assert nowhere.error == "您没有执行此操作的权限"
     assert snapshot(engine) == before

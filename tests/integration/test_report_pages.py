@@ -5,10 +5,8 @@ archive, whose files download for those who may see the area and nobody else; th
 drills down to a township and back, refuses township and village staff, and carries no
 person's name."""
 
-import asyncio
 import base64
 import json
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -21,7 +19,7 @@ from lowincome_portal.pages import reports as report_page
 from lowincome_portal.pages.reports import ReportsState, reports_page
 from lowincome_portal.pages.summary import SummaryState, summary_page
 from lowincome_portal.services.households import today_in_china
-from tests.page_states import state_for
+from tests.page_states import state_for, settle
 from tests.report_samples import sample_report, sample_trend
 
 COUNTY, XINMIN, SHAPING, FENGHUANG = "500231000000", "500231100000", "500231101000", "500231100200"
@@ -38,16 +36,11 @@ def demo(engine):
     return engine
 
 
-def _await(coroutine):
-    """Run a handler coroutine to its end in a thread of its own (a thread that already runs an
-    event loop, as after the browser tests, refuses asyncio.run)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def reports_for(engine, username):
     state = state_for(ReportsState, engine, username)
-    ReportsState.on_enter.fn(state)
+    settle(ReportsState.on_enter.fn(state))
     return state
 
 
@@ -73,7 +66,7 @@ def test_the_county_sees_the_county_and_every_township(demo):
     # the page opens on last month's report of the county
     assert state.shown and state.is_county and state.tags and state.townships
 
-    ReportsState.show.fn(state)
+    settle(ReportsState.show.fn(state))
     assert state.error == "" and state.shown and state.is_county
     assert "垫江县" in state.title
     assert state.tags[-1]["label"] == "合计" and len(state.tags) >= 2
@@ -91,9 +84,9 @@ def test_the_county_sees_the_county_and_every_township(demo):
     assert state.application_totals[0]["label"] == "受理申请"
 
     # a township chosen from the list: its own report, no township table
-    ReportsState.pick_area.fn(state, XINMIN)
+    settle(ReportsState.pick_area.fn(state, XINMIN))
     assert not state.shown
-    ReportsState.show.fn(state)
+    settle(ReportsState.show.fn(state))
     assert state.error == "" and not state.is_county and state.townships == []
     assert "新民镇" in state.title
 
@@ -103,7 +96,7 @@ def test_township_staff_get_their_township_only(engine):
     assert state.page_access == "ok" and state.shown and not state.is_county
     assert state.areas == [{"value": XINMIN, "label": "新民镇"}] and state.area_code == XINMIN
     for other in (COUNTY, SHAPING):
-        ReportsState.pick_area.fn(state, other)
+        settle(ReportsState.pick_area.fn(state, other))
         assert state.error == report_page.MSG_NO_AREA and state.area_code == XINMIN
 
     before_audit = _audit_count(engine)
@@ -111,27 +104,27 @@ def test_township_staff_get_their_township_only(engine):
     for other in (COUNTY, SHAPING):
         state.areas = [{"value": XINMIN, "label": "新民镇"}, {"value": other, "label": "别处"}]
         state.area_code = other
-        ReportsState.show.fn(state)
+        settle(ReportsState.show.fn(state))
         assert "只能查看本辖区（新民镇）" in state.error and not state.shown and state.tags == []
-        assert ReportsState.generate.fn(state) is None
+        assert settle(ReportsState.generate.fn(state)) is None
         assert "只能查看本辖区" in state.error and not state.running
     assert report_count(engine) == 0 and _audit_count(engine) == before_audit
 
     # a month that has not begun is refused too
     state.areas, state.area_code = [{"value": XINMIN, "label": "新民镇"}], XINMIN
     nxt = (TODAY.replace(day=1) + timedelta(days=32)).replace(day=1)
-    ReportsState.pick_period.fn(state, f"{nxt.year:04d}-{nxt.month:02d}")
-    ReportsState.show.fn(state)
+    settle(ReportsState.pick_period.fn(state, f"{nxt.year:04d}-{nxt.month:02d}"))
+    settle(ReportsState.show.fn(state))
     assert "尚未开始" in state.error
-    assert ReportsState.generate.fn(state) is None and "尚未开始" in state.error
-    ReportsState.pick_period.fn(state, "")
-    ReportsState.show.fn(state)
+    assert settle(ReportsState.generate.fn(state)) is None and "尚未开始" in state.error
+    settle(ReportsState.pick_period.fn(state, ""))
+    settle(ReportsState.show.fn(state))
     assert state.error == report_page.MSG_NO_MONTH
     assert report_count(engine) == 0
 
     # its own township, last month: shown, without the township table
-    ReportsState.pick_period.fn(state, f"{LAST_MONTH.year:04d}-{LAST_MONTH.month:02d}")
-    ReportsState.show.fn(state)
+    settle(ReportsState.pick_period.fn(state, f"{LAST_MONTH.year:04d}-{LAST_MONTH.month:02d}"))
+    settle(ReportsState.show.fn(state))
     assert state.error == "" and state.shown and not state.is_county and state.townships == []
 
 
@@ -145,7 +138,7 @@ def _audit_count(engine) -> int:
 def test_village_staff_and_partners_are_refused_the_page(engine, username):
     state = reports_for(engine, username)
     assert state.page_access == "denied" and state.areas == [] and state.archive == []
-    ReportsState.show.fn(state)
+    settle(ReportsState.show.fn(state))
     assert state.error == DENIED and not state.shown
 
 
@@ -153,14 +146,14 @@ def test_generation_runs_in_the_background_and_the_files_download_for_the_right_
     state = reports_for(demo, "xinmin")
     assert state.archive == []
     # the background task alone (a client calling it directly) has nothing to run
-    assert _await(ReportsState.run_generation.fn(state)) is None
+    assert settle(ReportsState.run_generation.fn(state)) is None
     assert not state.running and report_count(demo) == 0
-    follow = ReportsState.generate.fn(state)
+    follow = settle(ReportsState.generate.fn(state))
     assert follow is not None and state.running and state.error == ""
     assert [r["status"] for r in state.archive] == ["queued"]
     report_id = state.archive[0]["id"]
 
-    _await(ReportsState.run_generation.fn(state))
+    settle(ReportsState.run_generation.fn(state))
     assert not state.running and state.progress == 100 and state.error == ""
     assert "报告已生成" in state.info
     row = state.archive[0]
@@ -168,29 +161,29 @@ def test_generation_runs_in_the_background_and_the_files_download_for_the_right_
     assert row["has_pdf"] == row["has_xlsx"] == "1" and row["seconds"].endswith("秒")
     assert row["area_name"] == "新民镇" and row["requested_by"].startswith("王芳")
 
-    filename, data = download_of(ReportsState.download.fn(state, report_id, "pdf"))
+    filename, data = download_of(settle(ReportsState.download.fn(state, report_id, "pdf")))
     assert filename.endswith(".pdf") and "新民镇" in filename and data.startswith(b"%PDF")
-    filename, data = download_of(ReportsState.download.fn(state, report_id, "xlsx"))
+    filename, data = download_of(settle(ReportsState.download.fn(state, report_id, "xlsx")))
     assert filename.endswith(".xlsx") and data.startswith(b"PK")
 
     # the county sees it in its archive and may download it
     county = reports_for(demo, "minzheng")
     assert report_id in {r["id"] for r in county.archive}
-    assert ReportsState.download.fn(county, report_id, "pdf") is not None and county.error == ""
+    assert settle(ReportsState.download.fn(county, report_id, "pdf")) is not None and county.error == ""
 
     # another township, a village clerk and a partner may not
     shaping = reports_for(demo, "shaping")
     assert report_id not in {r["id"] for r in shaping.archive}
     before = _audit_count(demo)
-    assert ReportsState.download.fn(shaping, report_id, "pdf") is None
+    assert settle(ReportsState.download.fn(shaping, report_id, "pdf")) is None
     assert "只能" in shaping.error or shaping.error == DENIED
     for username in ("fenghuang", "cishan"):
         other = state_for(ReportsState, demo, username)
-        assert ReportsState.download.fn(other, report_id, "xlsx") is None and other.error == DENIED
-        assert ReportsState.generate.fn(other) is None and other.error == DENIED
+        assert settle(ReportsState.download.fn(other, report_id, "xlsx")) is None and other.error == DENIED
+        assert settle(ReportsState.generate.fn(other)) is None and other.error == DENIED
     assert _audit_count(demo) == before
     # a report that does not exist
-    assert ReportsState.download.fn(state, "999999", "pdf") is None and state.error == "报告不存在"
+    assert settle(ReportsState.download.fn(state, "999999", "pdf")) is None and state.error == "报告不存在"
     assert report_count(demo) == 1
 
 
@@ -203,8 +196,8 @@ def test_a_generation_survives_a_failed_progress_read(demo, monkeypatch):
         raise RuntimeError("database is locked")
 
     monkeypatch.setattr(report_page, "_progress_of", locked)
-    assert ReportsState.generate.fn(state) is not None
-    _await(ReportsState.run_generation.fn(state))
+    assert settle(ReportsState.generate.fn(state)) is not None
+    settle(ReportsState.run_generation.fn(state))
     assert state.error == "" and "报告已生成" in state.info and not state.running
     assert state.archive[0]["status"] == "done"
 
@@ -212,13 +205,13 @@ def test_a_generation_survives_a_failed_progress_read(demo, monkeypatch):
 def test_the_same_report_is_not_generated_twice_at_once(demo):
     """`running` is the browser's to set; the service refuses while the month is being generated."""
     state = reports_for(demo, "xinmin")
-    assert ReportsState.generate.fn(state) is not None and state.running
+    assert settle(ReportsState.generate.fn(state)) is not None and state.running
     second = reports_for(demo, "xinmin")  # another tab, or the same one with running set false
     assert not second.running
-    assert ReportsState.generate.fn(second) is None
+    assert settle(ReportsState.generate.fn(second)) is None
     assert second.error == "该月度报告正在生成，请稍候" and not second.running
     state.running = False  # forged on the first tab
-    assert ReportsState.generate.fn(state) is None and state.error == "该月度报告正在生成，请稍候"
+    assert settle(ReportsState.generate.fn(state)) is None and state.error == "该月度报告正在生成，请稍候"
     assert report_count(demo) == 1
 
 
@@ -228,17 +221,17 @@ def test_another_user_signing_in_on_the_tab_sees_nothing_of_the_earlier_one(demo
     state = reports_for(demo, "minzheng")
     assert state.shown and state.is_county and state.townships
     shaping_token = state_for(ReportsState, demo, "shaping").token
-    assert ReportsState.generate.fn(state) is not None and state.running
+    assert settle(ReportsState.generate.fn(state)) is not None and state.running
     county_report = state.archive[0]["id"]
     real_run = report_page.reports.run
 
     def signed_in_meanwhile(report_id):
         state.token = shaping_token
-        ReportsState.on_enter.fn(state)
+        settle(ReportsState.on_enter.fn(state))
         return real_run(report_id)
 
     monkeypatch.setattr(report_page.reports, "run", signed_in_meanwhile)
-    _await(ReportsState.run_generation.fn(state))
+    settle(ReportsState.run_generation.fn(state))
     assert state.user_name and not state.running and state.error == ""
     assert "报告已生成" not in state.info
     assert not state.is_county and state.townships == [] and "沙坪镇" in state.title
@@ -247,9 +240,9 @@ def test_another_user_signing_in_on_the_tab_sees_nothing_of_the_earlier_one(demo
         assert s.get(MonthlyReport, int(county_report)).status == "done"
 
     # and a plain re-entry by the next user clears what the last one saw
-    ReportsState.pick_area.fn(state, SHAPING)
+    settle(ReportsState.pick_area.fn(state, SHAPING))
     state.title, state.tags = "垫江县 月度报告", [{"label": "旧"}]
-    ReportsState.on_enter.fn(state)
+    settle(ReportsState.on_enter.fn(state))
     assert state.title != "垫江县 月度报告" and {"label": "旧"} not in state.tags
 
 
@@ -285,7 +278,7 @@ def test_the_page_draws_a_full_report():
 
 def test_the_summary_for_the_leaders(demo):
     state = state_for(SummaryState, demo, "lingdao")
-    SummaryState.on_enter.fn(state)
+    settle(SummaryState.on_enter.fn(state))
     assert state.page_access == "ok" and state.error == ""
     assert state.area_name == "垫江县" and not state.drilled
     assert state.period == f"{LAST_MONTH.year:04d}-{LAST_MONTH.month:02d}"
@@ -296,20 +289,20 @@ def test_the_summary_for_the_leaders(demo):
     assert rates  # ranked by the service; shown as percentages or a dash
     assert all(r == "—" or r.endswith("%") for r in rates)
 
-    SummaryState.drill.fn(state, XINMIN)
+    settle(SummaryState.drill.fn(state, XINMIN))
     assert state.error == "" and state.drilled and state.area_name == "新民镇" and state.area_code == XINMIN
     assert state.townships == [] and len(state.cards) == 9
-    SummaryState.back.fn(state)
+    settle(SummaryState.back.fn(state))
     assert not state.drilled and state.area_name == "垫江县" and state.townships
 
     # an earlier month, a month to come, a village
     earlier = (LAST_MONTH - timedelta(days=1)).replace(day=1)
-    SummaryState.pick_period.fn(state, f"{earlier.year:04d}-{earlier.month:02d}")
+    settle(SummaryState.pick_period.fn(state, f"{earlier.year:04d}-{earlier.month:02d}"))
     assert state.error == "" and state.period == f"{earlier.year:04d}-{earlier.month:02d}"
     nxt = (TODAY.replace(day=1) + timedelta(days=32)).replace(day=1)
-    SummaryState.pick_period.fn(state, f"{nxt.year:04d}-{nxt.month:02d}")
+    settle(SummaryState.pick_period.fn(state, f"{nxt.year:04d}-{nxt.month:02d}"))
     assert "尚未开始" in state.error and state.period == f"{earlier.year:04d}-{earlier.month:02d}"
-    SummaryState.drill.fn(state, FENGHUANG)
+    settle(SummaryState.drill.fn(state, FENGHUANG))
     assert state.error and not state.drilled and state.area_name == "垫江县"
 
     # counts only: no name of any person of the demo households anywhere in the state
@@ -323,9 +316,9 @@ def test_the_summary_for_the_leaders(demo):
 @pytest.mark.parametrize("username", ["xinmin", "fenghuang"])
 def test_township_and_village_staff_are_refused_the_summary(engine, username):
     state = state_for(SummaryState, engine, username)
-    SummaryState.on_enter.fn(state)
+    settle(SummaryState.on_enter.fn(state))
     assert state.page_access == "denied" and state.cards == [] and state.townships == []
-    SummaryState.drill.fn(state, XINMIN)
+    settle(SummaryState.drill.fn(state, XINMIN))
     assert state.error == DENIED and state.cards == []
 
 

@@ -5,8 +5,6 @@ handlers, with the links to what handling started; refusals for another township
 and partners, with nothing changed; the department file import page: refused to township
 staff, a good file and a failed one (kept in the batch list)."""
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pandas as pd
@@ -30,7 +28,7 @@ from lowincome_portal.pages.warnings import WarningListState, WarningState, warn
 from lowincome_portal.services import households, monitoring_rules, warning_writer
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
-from tests.page_states import state_for
+from tests.page_states import state_for, settle
 
 FENGHUANG, HONGYAN = "500231100200", "500231101200"  # 新民镇凤凰村, 沙坪镇红岩村
 XINMIN = "500231100000"
@@ -85,7 +83,7 @@ def snapshot(engine):
 
 def inbox(engine, username):
     state = state_for(WarningListState, engine, username)
-    WarningListState.on_enter.fn(state)
+    settle(WarningListState.on_enter.fn(state))
     return state
 
 
@@ -93,7 +91,7 @@ def detail(engine, username, warning_id, monkeypatch):
     monkeypatch.setattr(WarningState, "_route_arg",
                         lambda self, name: str(warning_id) if name == "warning_id" else "")
     state = state_for(WarningState, engine, username)
-    WarningState.on_enter.fn(state)
+    settle(WarningState.on_enter.fn(state))
     return state
 
 
@@ -115,19 +113,19 @@ def test_township_inbox_shows_its_own_warnings_and_filters(engine, warned):
     assert state.rows[1]["household_href"] == f"/households/{warned['fh_household']}"
     assert [o["value"] for o in state.township_options] == [XINMIN]
 
-    WarningListState.apply_filters.fn(state, {"severity": "high"})
+    settle(WarningListState.apply_filters.fn(state, {"severity": "high"}))
     assert state.error == "" and [r["id"] for r in state.rows] == [str(warned["fh"])]
-    WarningListState.apply_filters.fn(state, {"overdue": "on"})
+    settle(WarningListState.apply_filters.fn(state, {"overdue": "on"}))
     assert [r["id"] for r in state.rows] == [str(warned["fh_low"])] and state.filters["overdue"] == "1"
-    WarningListState.apply_filters.fn(state, {"q": "孙"})
+    settle(WarningListState.apply_filters.fn(state, {"q": "孙"}))
     assert state.rows == [] and state.total == 0  # 沙坪镇's household is not in 新民镇's inbox
-    WarningListState.apply_filters.fn(state, {"status": "fed_back"})
+    settle(WarningListState.apply_filters.fn(state, {"status": "fed_back"}))
     assert state.rows == []
-    WarningListState.apply_filters.fn(state, {"status": "open", "rule": "medical_annual"})
+    settle(WarningListState.apply_filters.fn(state, {"status": "open", "rule": "medical_annual"}))
     assert [r["id"] for r in state.rows] == [str(warned["fh"])]
-    WarningListState.clear_filters.fn(state)
+    settle(WarningListState.clear_filters.fn(state))
     assert state.total == 2 and state.filters["status"] == ""
-    WarningListState.next_page.fn(state)
+    settle(WarningListState.next_page.fn(state))
     assert state.page == 1 and state.error == ""
 
 
@@ -139,9 +137,9 @@ def test_county_inbox_has_the_township_table_and_its_department(engine, warned):
     by_name = {t["name"]: t for t in state.townships}
     assert by_name["新民镇"]["pending"] == "2" and by_name["新民镇"]["overdue"] == "1"
     assert by_name["沙坪镇"]["pending"] == "1" and by_name["沙坪镇"]["overdue"] == "0"
-    WarningListState.apply_filters.fn(state, {"township": "500231101000"})
+    settle(WarningListState.apply_filters.fn(state, {"township": "500231101000"}))
     assert {r["head_name"] for r in state.rows} == {"孙大娘"}
-    WarningListState.apply_filters.fn(state, {"township": "bad"})
+    settle(WarningListState.apply_filters.fn(state, {"township": "bad"}))
     assert state.error  # a message, not a crash
     assert inbox(engine, "nongye").filters["department"] == "agri"
 
@@ -150,7 +148,7 @@ def test_county_inbox_has_the_township_table_and_its_department(engine, warned):
 def test_the_inbox_is_denied_to_others(engine, warned, username):
     state = inbox(engine, username)
     assert state.page_access == "denied" and state.rows == []
-    WarningListState.apply_filters.fn(state, {})
+    settle(WarningListState.apply_filters.fn(state, {}))
     assert state.error == DENIED and state.rows == []
 
 
@@ -165,7 +163,7 @@ def test_a_warning_is_taken_handled_with_a_referral_and_fed_back(engine, warned,
     assert state.household["href"] == f"/households/{warned['fh_household']}"
     assert state.can_assign and not state.can_handle and not state.can_feedback
     assert [s["action_label"] for s in state.steps] == ["生成预警"]
-    WarningState.assign_me.fn(state)
+    settle(WarningState.assign_me.fn(state))
     assert state.error == "" and state.info.startswith("已指派核查")
     assert state.warning["status"] == "verifying" and state.warning["assignee"] == "赵丽（新民镇凤凰村）"
 
@@ -174,15 +172,15 @@ def test_a_warning_is_taken_handled_with_a_referral_and_fed_back(engine, warned,
     assert state.can_handle and not state.can_assign
     medical = next(k for k in state.kinds if k["value"] == "medical")
     assert medical["label"].startswith("医疗救助")
-    WarningState.pick_kind.fn(state, "medical")
+    settle(WarningState.pick_kind.fn(state, "medical"))
     assert state.need_mode == "assigned" and any(d["label"].startswith(YIBAO) for d in state.departments)
     with Session(engine) as s:
         yibao = s.exec(select(Organisation.id).where(Organisation.name == YIBAO)).one()
-    WarningState.pick_verify_result.fn(state, "confirmed")
-    WarningState.pick_disposition.fn(state, "referral")
-    WarningState.handle.fn(state, {"verify_note": "入户核实，户主两次住院", "description": "申请医疗救助",
+    settle(WarningState.pick_verify_result.fn(state, "confirmed"))
+    settle(WarningState.pick_disposition.fn(state, "referral"))
+    settle(WarningState.handle.fn(state, {"verify_note": "入户核实，户主两次住院", "description": "申请医疗救助",
                                    "amount": "6000", "urgency": "urgent", "organisation_id": str(yibao),
-                                   "disposition_note": ""})
+                                   "disposition_note": ""}))
     assert state.error == "", state.error
     assert state.info == "已记录核查与处置结果" and state.warning["status"] == "handled"
     assert state.referral["href"].startswith("/referrals/") and state.referral["organisation_name"] == YIBAO
@@ -191,9 +189,9 @@ def test_a_warning_is_taken_handled_with_a_referral_and_fed_back(engine, warned,
 
     # feedback is refused without text, then recorded
     before = snapshot(engine)
-    WarningState.feed_back.fn(state, {"feedback": "  "})
+    settle(WarningState.feed_back.fn(state, {"feedback": "  "}))
     assert state.error == "请填写反馈内容" and snapshot(engine) == before
-    WarningState.feed_back.fn(state, {"feedback": "医保局已受理医疗救助"})
+    settle(WarningState.feed_back.fn(state, {"feedback": "医保局已受理医疗救助"}))
     assert state.error == "" and state.info == "已反馈，预警办结"
     assert state.warning["status"] == "fed_back" and state.warning["feedback"] == "医保局已受理医疗救助"
     assert [s["action_label"] for s in state.steps] == ["生成预警", "指派核查", "处置", "反馈"]
@@ -204,18 +202,18 @@ def test_not_confirmed_needs_no_action_with_a_reason_and_a_stale_page_is_refused
     wid = warned["fh_low"]
     first = detail(engine, "xinmin", wid, monkeypatch)
     second = detail(engine, "fenghuang", wid, monkeypatch)
-    WarningState.assign.fn(first, {"assignee_id": ""})
+    settle(WarningState.assign.fn(first, {"assignee_id": ""}))
     assert first.error == "" and first.warning["status"] == "verifying"
     before = snapshot(engine)
-    WarningState.assign_me.fn(second)  # the clerk's page still shows 待核查
+    settle(WarningState.assign_me.fn(second))  # the clerk's page still shows 待核查
     assert second.error in ("该预警已被他人处理，请刷新", "该预警当前为“核查中”，不能指派核查")
     assert snapshot(engine) == before
 
-    WarningState.pick_verify_result.fn(first, "not_confirmed")
+    settle(WarningState.pick_verify_result.fn(first, "not_confirmed"))
     assert first.disposition == "no_action"
-    WarningState.handle.fn(first, {"verify_note": "门诊费用系医保报销前金额", "disposition_note": ""})
+    settle(WarningState.handle.fn(first, {"verify_note": "门诊费用系医保报销前金额", "disposition_note": ""}))
     assert first.error == "选择“无需处置”须说明理由" and snapshot(engine) == before
-    WarningState.handle.fn(first, {"verify_note": "门诊费用系医保报销前金额", "disposition_note": "实际自付不足 100 元"})
+    settle(WarningState.handle.fn(first, {"verify_note": "门诊费用系医保报销前金额", "disposition_note": "实际自付不足 100 元"}))
     assert first.error == "" and first.warning["verify_result_label"] == "情况不属实"
     assert first.warning["disposition_label"] == "无需处置" and first.referral == {}
 
@@ -231,13 +229,13 @@ def test_others_are_refused_and_nothing_changes(engine, warned, monkeypatch, use
         assert state.page_access == "denied"
     state._warning_id, state._version = wid, 1  # a hostile client calls the handlers anyway
     before = snapshot(engine)
-    WarningState.assign_me.fn(state)
+    settle(WarningState.assign_me.fn(state))
     assert state.error and state.warning == {}
-    WarningState.assign.fn(state, {"assignee_id": "1"})
+    settle(WarningState.assign.fn(state, {"assignee_id": "1"}))
     assert state.error
-    WarningState.handle.fn(state, {"verify_note": "x", "disposition_note": "x"})
+    settle(WarningState.handle.fn(state, {"verify_note": "x", "disposition_note": "x"}))
     assert state.error
-    WarningState.feed_back.fn(state, {"feedback": "x"})
+    settle(WarningState.feed_back.fn(state, {"feedback": "x"}))
     assert state.error
     if username != "shaping":
         assert state.error == DENIED
@@ -247,12 +245,12 @@ def test_others_are_refused_and_nothing_changes(engine, warned, monkeypatch, use
 def test_a_village_clerk_may_not_feed_back(engine, warned, monkeypatch):
     wid = warned["fh_low"]
     page = detail(engine, "fenghuang", wid, monkeypatch)
-    WarningState.assign_me.fn(page)
-    WarningState.pick_verify_result.fn(page, "not_confirmed")
-    WarningState.handle.fn(page, {"verify_note": "已核实", "disposition_note": "费用已报销"})
+    settle(WarningState.assign_me.fn(page))
+    settle(WarningState.pick_verify_result.fn(page, "not_confirmed"))
+    settle(WarningState.handle.fn(page, {"verify_note": "已核实", "disposition_note": "费用已报销"}))
     assert page.error == "" and page.warning["status"] == "handled" and not page.can_feedback
     before = snapshot(engine)
-    WarningState.feed_back.fn(page, {"feedback": "已办"})
+    settle(WarningState.feed_back.fn(page, {"feedback": "已办"}))
     assert page.error == DENIED and snapshot(engine) == before
 
 
@@ -267,26 +265,26 @@ def medical_file(*rows) -> bytes:
 
 def test_the_import_page_is_refused_to_township_staff(engine):
     state = state_for(MonitoringImportState, engine, "xinmin")
-    MonitoringImportState.on_enter.fn(state)
+    settle(MonitoringImportState.on_enter.fn(state))
     assert state.page_access == "denied" and state.sources == [] and state.batches == []
-    assert MonitoringImportState.download_template.fn(state) is None
+    assert settle(MonitoringImportState.download_template.fn(state)) is None
     assert state.error == DENIED
-    MonitoringImportState.refresh.fn(state)
+    settle(MonitoringImportState.refresh.fn(state))
     assert state.error == DENIED and state.batches == []
 
 
 def test_the_import_page_loads_sources_and_downloads_a_template(engine):
     state = state_for(MonitoringImportState, engine, "minzheng")
-    MonitoringImportState.on_enter.fn(state)
+    settle(MonitoringImportState.on_enter.fn(state))
     assert state.page_access == "ok" and state.error == ""
     assert state.source_code == "medical_insurance" and len(state.sources) == 9
     assert state.period == f"{PERIOD.year:04d}-{PERIOD.month:02d}"
-    MonitoringImportState.pick_source.fn(state, "school_enrolment")
+    settle(MonitoringImportState.pick_source.fn(state, "school_enrolment"))
     assert state.source_code == "school_enrolment"
-    assert MonitoringImportState.download_template.fn(state) is not None and state.error == ""
-    MonitoringImportState.pick_source.fn(state, "nonsense")
+    assert settle(MonitoringImportState.download_template.fn(state)) is not None and state.error == ""
+    settle(MonitoringImportState.pick_source.fn(state, "nonsense"))
     assert state.source_code == ""
-    assert MonitoringImportState.download_template.fn(state) is None and state.error == "请选择数据来源"
+    assert settle(MonitoringImportState.download_template.fn(state)) is None and state.error == "请选择数据来源"
 
 
 def test_the_import_runs_and_a_failed_file_is_kept_in_the_batch_list(engine, actor_of, warned):
@@ -313,7 +311,7 @@ def test_the_import_runs_and_a_failed_file_is_kept_in_the_batch_list(engine, act
 
     # the page shows the report and both batches
     state = state_for(MonitoringImportState, engine, "minzheng")
-    MonitoringImportState.on_enter.fn(state)
+    settle(MonitoringImportState.on_enter.fn(state))
     state._show("医保.csv", report)
     assert state.counts["rows_read"] == "3" and state.counts["warnings_raised"] == "1" and not state.failed
     assert state.error_count == 1 and state.errors[0]["row"] == "4"
@@ -326,21 +324,16 @@ def test_the_import_runs_and_a_failed_file_is_kept_in_the_batch_list(engine, act
     assert state.batches[0]["status_label"] == "失败" and state.batches[1]["imported_by"]
 
 
-def _await(coroutine):
-    """Run a handler coroutine to its end in a thread of its own: after the browser tests, this
-    thread may already hold Playwright's running event loop, where asyncio.run() refuses."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def test_the_upload_handler_refuses_township_staff_and_an_empty_choice(engine):
     state = state_for(MonitoringImportState, engine, "xinmin")
-    assert _await(MonitoringImportState.upload.fn(state, [])) is None
+    assert settle(MonitoringImportState.upload.fn(state, [])) is None
     assert state.error == DENIED and not state.running
     state = state_for(MonitoringImportState, engine, "minzheng")
-    MonitoringImportState.on_enter.fn(state)
-    _await(MonitoringImportState.upload.fn(state, []))
+    settle(MonitoringImportState.on_enter.fn(state))
+    settle(MonitoringImportState.upload.fn(state, []))
     assert state.error == "请先选择要导入的 Excel 或 CSV 文件" and not state.running
-    MonitoringImportState.pick_period.fn(state, "")
-    _await(MonitoringImportState.upload.fn(state, []))
+    settle(MonitoringImportState.pick_period.fn(state, ""))
+    settle(MonitoringImportState.upload.fn(state, []))
     assert state.error == "请选择数据月份" and not state.running

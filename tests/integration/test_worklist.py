@@ -16,6 +16,7 @@ from lowincome_portal.domain.errors import PermissionDenied
 from lowincome_portal.pages.worklist import WorklistState, worklist_page
 from lowincome_portal.services import auth, households, worklist
 from tests.idnumbers import make_id
+from tests.page_states import settle
 
 FENGHUANG = "500231100200"   # 新民镇凤凰村
 CHANGLING = "500231100201"   # 新民镇长岭村
@@ -228,16 +229,16 @@ def _state_for(engine, username) -> WorklistState:
 def test_page_state_hands_plain_rows_and_the_township_table_to_county_roles(engine, actor_of):
     add_application(engine, due_on=date(2026, 9, 24), staff_relative=True)
     township = _state_for(engine, "xinmin")
-    WorklistState.on_enter.fn(township)
+    settle(WorklistState.on_enter.fn(township))
     assert township.page_access == "ok" and township.total == 1 and len(township.items) == 1
     assert township.items[0]["staff_relative"] and township.items[0]["href"].startswith("/applications/")
     assert not township.show_townships and township.townships == []
     county = _state_for(engine, "minzheng")
-    WorklistState.on_enter.fn(county)
+    settle(WorklistState.on_enter.fn(county))
     assert county.show_townships and any(r["code"] == XINMIN_TOWN for r in county.townships)
     partner = _state_for(engine, "cishan")
-    WorklistState.on_enter.fn(partner)
+    settle(WorklistState.on_enter.fn(partner))
     assert partner.page_access == "denied" and partner.items == []
-    WorklistState.refresh.fn(partner)
+    settle(WorklistState.refresh.fn(partner))
     assert partner.error == "您没有执行此操作的权限"
     assert worklist_page() is not None

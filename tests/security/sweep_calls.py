@@ -2,15 +2,12 @@
 it sends that would change the database, which action the guard checked, and everything it
 leaves in the page state or hands to the browser (the files of rx.download included)."""
 
-import asyncio
 import base64
 import contextlib
-import inspect
 import io
 import json
 import re
 import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import reflex as rx
@@ -21,6 +18,7 @@ from sqlalchemy import event
 
 from lowincome_portal.state import base
 from lowincome_portal.state.base import SessionState
+from tests.page_states import settle
 from tests.pdftext import pdf_text
 
 from .sweep_handlers import Page, Target
@@ -121,7 +119,7 @@ def open_page(page: Page, token: str):
     go(root, page)
     sign(root, token)
     for cls, handler in page.entries:
-        handler.fn(substate(root, cls))
+        settle(handler.fn(substate(root, cls)))
     return root
 
 
@@ -131,16 +129,8 @@ def sign(root, token: str) -> None:
 
 # ---- running a handler ---------------------------------------------------------------------
 
-def _await(coroutine):
-    """Run a handler coroutine to its end in a thread of its own (the browser tests may leave a
-    running event loop in this one)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
-
-
 def _run(fn, state, args):
-    result = fn(state, *args)
-    return _await(result) if inspect.iscoroutine(result) else result
+    return settle(fn(state, *args))
 
 
 def _chained(result) -> list[tuple]:

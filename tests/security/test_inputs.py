@@ -8,14 +8,12 @@ Runs on SQLite and PostgreSQL (the `engine` fixture). Sections: 1 PDFs, 2 page m
 links, 3 search boxes, 4 uploads."""
 
 import ast
-import asyncio
 import functools
 import io
 import re
 import shutil
 import tempfile
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
@@ -53,6 +51,7 @@ from lowincome_portal.services import (
 from lowincome_portal.services.households import today_in_china
 from tests.idnumbers import make_id
 from tests.pdftext import flat
+from tests.page_states import settle
 
 PACKAGE = Path(__file__).resolve().parents[2] / "lowincome_portal"
 COUNTY, XINMIN, SHAPING = "500231000000", "500231100000", "500231101000"
@@ -680,10 +679,6 @@ class _Upload:
         return self._data
 
 
-def _await(coroutine):
-    """Run a handler coroutine in a thread of its own (a browser test may hold this thread's loop)."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _importers():
@@ -734,9 +729,9 @@ def _upload(state_cls, engine, username, name, data, folder: Path):
     from tests.page_states import state_for
 
     state = state_for(state_cls, engine, username)
-    state_cls.on_enter.fn(state)
+    settle(state_cls.on_enter.fn(state))
     before = _kept_files(folder)
-    follow_up = _await(state_cls.upload.fn(state, [_Upload(name, data)]))
+    follow_up = settle(state_cls.upload.fn(state, [_Upload(name, data)]))
     return state, follow_up, _kept_files(folder) - before
 
 
