@@ -95,3 +95,25 @@ def actor_of(engine):
             return actor_for(s, user)
 
     return get
+
+
+# ---- a handler called but never run ---------------------------------------------------------
+# Page-state handlers are coroutines (their work runs in a thread: state/base.py); a test that
+# calls one without tests/page_states.settle() runs nothing and checks nothing, and Python only
+# warns. Such a run fails here.
+_NEVER_RUN: list[str] = []
+
+
+def pytest_warning_recorded(warning_message, when, nodeid, location):
+    if "was never awaited" in str(warning_message.message):
+        _NEVER_RUN.append(nodeid or location and f"{location[0]}:{location[1]}" or "?")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if _NEVER_RUN:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(f"FAILED: a coroutine (a page-state handler?) was never run in: "
+                                f"{', '.join(sorted(set(_NEVER_RUN)))}", red=True)

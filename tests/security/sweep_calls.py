@@ -230,7 +230,7 @@ def entry_actions(page: Page, target: Target) -> list[str]:
     root.is_hydrated = True
     go(root, page)
     with entry_checks(dry=True) as seen:
-        target.fn(substate(root, target.state))
+        settle(target.fn(substate(root, target.state)))
     return [action for action, _ in seen]
 
 

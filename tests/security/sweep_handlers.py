@@ -295,8 +295,11 @@ def forms(target: Target, aim: Aim) -> list[dict]:
 
 
 def _original(fn):
-    """The undecorated function inside `protected` (what a page's EventHandler may point at)."""
-    return inspect.getclosurevars(fn).nonlocals.get("fn", fn) if fn.__closure__ else fn
+    """The page's own function inside the wrappers a page's EventHandler points at (the thread
+    runner of state/base.py, then `protected`)."""
+    while fn.__closure__ and "fn" in inspect.getclosurevars(fn).nonlocals:
+        fn = inspect.getclosurevars(fn).nonlocals["fn"]
+    return fn
 
 
 def panels(target: Target, aim: Aim) -> list[str]:
