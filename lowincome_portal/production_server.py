@@ -30,10 +30,11 @@ def prepare() -> None:
     # 192 ms in 120 s runs (docs/benchmarks/load.md). With it, the worker that holds a tab's
     # lock keeps the state in memory for a few seconds and writes it to Redis when the lease
     # ends or when another worker asks for that tab. A Redis restart inside a lease loses the
-    # answer to that tab's next click (the click itself is done): see docs/operations.md. Records are in the database, committed by each handler
-    # before it returns; a worker that dies loses at most those seconds of a tab's page state
-    # (which page, what the form showed), and its tabs wait for the lock to expire (Reflex's
-    # redis_lock_expiration) on the other worker. An explicit REFLEX_OPLOCK_ENABLED wins.
+    # answer to that tab's next click (the click itself is done): see docs/operations.md.
+    # Records are in the database, committed by each handler before it returns; a worker that
+    # dies loses at most those seconds of a tab's page state (which page, what the form showed),
+    # and its tabs wait for the lock to expire (Reflex's redis_lock_expiration) on the other
+    # worker. An explicit REFLEX_OPLOCK_ENABLED wins.
     os.environ.setdefault("REFLEX_OPLOCK_ENABLED", "true")
 
 

@@ -175,7 +175,8 @@ def choices_of(session: Session, actor: Actor, resource: Resource, f: Field) -> 
         if not actor.area_code:
             return {}
         # only the actor's part of the area table (a city holds thousands of villages)
-        rows = session.exec(select(Area).where(_in_area(Area.code, actor.area_code)).order_by(Area.code)).all()
+        rows = session.exec(select(Area).where(_in_area(Area.code, actor.area_code))
+                            .order_by(Area.code)).all()
         inside = [a for a in rows if area_rules.contains(actor.area_code, a.code)
                   and (not f.area_levels or a.level in f.area_levels)]
         labels = area_labels(session, {a.code for a in inside})
