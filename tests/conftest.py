@@ -106,7 +106,7 @@ _NEVER_RUN: list[str] = []
 
 def pytest_warning_recorded(warning_message, when, nodeid, location):
     if "was never awaited" in str(warning_message.message):
-        _NEVER_RUN.append(nodeid or location and f"{location[0]}:{location[1]}" or "?")
+        _NEVER_RUN.append(nodeid or f"{location[0]}:{location[1]}")
 
 
 def pytest_sessionfinish(session, exitstatus):
