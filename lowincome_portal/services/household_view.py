@@ -134,6 +134,27 @@ def member_for_edit(session: Session, *, actor: Actor, member_id: int) -> dict:
     }
 
 
+def recorded_visit(session: Session, *, actor: Actor, visit_id: int) -> dict:
+    """A visit just recorded, as the household page adds it: {"visit": the visit list's row,
+    "event": its timeline item}. Saves reading the whole household again after each visit (the
+    commonest change there is). Changes nothing. Who: registry.view inside the actor's area."""
+    visit = session.get(Visit, visit_id)
+    household = session.get(Household, visit.household_id) if visit else None
+    if household is None:
+        raise NotFound(MSG_NO_HOUSEHOLD)
+    require(actor, "registry.view", Scope(area_code=household.area_code))
+    return {"visit": _visit_dict(visit), "event": _visit_event(visit)[1]}
+
+
+def with_recorded_visit(visits: list[dict], timeline: list[dict], added: dict) -> tuple[list[dict], list[dict]]:
+    """The page's recent visits and timeline with a visit from recorded_visit added in its place,
+    as household_overview would order them (newest first; on one day, the later entered first)."""
+    visit, event = added["visit"], added["event"]
+    newest = sorted([visit, *visits], key=lambda v: (str(v["date"]), int(v["id"])), reverse=True)
+    at = next((i for i, item in enumerate(timeline) if item.get("order", "") <= event["order"]), len(timeline))
+    return newest[:RECENT_VISITS], [*timeline[:at], event, *timeline[at:]]
+
+
 # --- queries ------------------------------------------------------------------------------
 
 def _audit_entries(session, household_id, members, tags, visits, statuses) -> list[AuditEntry]:
@@ -310,6 +331,20 @@ def _day_key(day: date, entered: datetime | None) -> tuple:
     return (day, moment)
 
 
+def _order_text(key: tuple) -> str:
+    """A timeline key as text that sorts the same way: each item carries it as `order`, so the
+    page can put a new item in its place without reading the household again."""
+    day, moment = key
+    return f"{day.isoformat()} {moment.isoformat(timespec='microseconds')}"
+
+
+def _visit_event(v: Visit) -> tuple[tuple, dict]:
+    summary = f"{v.purpose}：{v.findings}" if v.purpose else v.findings
+    key = _day_key(v.visited_on, v.created_at)
+    return key, {"at": v.visited_on.isoformat(), "kind": "走访", "summary": summary, "who": v.visitor_name,
+                 "order": _order_text(key)}
+
+
 def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict, steps=(), actions=(),
               aid=(), warnings=()) -> list[dict]:
     """Visits, tag starts and ends, economic-status records, the steps of the household's
@@ -317,17 +352,15 @@ def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict
     through referrals, its monitoring warnings (raised, handled, fed back), and the audit
     trail, newest first.
 
-    Each item: at (date or China date-time text), kind, summary, who. An audit entry that
-    merely records one of those events (creating a visit, ending a tag) is not repeated.
+    Each item: at (date or China date-time text), kind, summary, who, and order (text that
+    sorts as the timeline does). An audit entry that merely records one of those events
+    (creating a visit, ending a tag) is not repeated.
     """
-    items: list[tuple[tuple, dict]] = []
+    items: list[tuple[tuple, dict]] = [_visit_event(v) for v in visits]
 
     def add(key, at, kind, summary, who):
-        items.append((key, {"at": at, "kind": kind, "summary": summary, "who": who}))
+        items.append((key, {"at": at, "kind": kind, "summary": summary, "who": who, "order": _order_text(key)}))
 
-    for v in visits:
-        summary = f"{v.purpose}：{v.findings}" if v.purpose else v.findings
-        add(_day_key(v.visited_on, v.created_at), v.visited_on.isoformat(), "走访", summary, v.visitor_name)
     for t in tags:
         basis = f"，依据：{t.basis}" if t.basis else ""
         add(_day_key(t.start_date, t.created_at), t.start_date.isoformat(), "纳入标识",

@@ -453,6 +453,37 @@ def test_overview_masks_numbers_and_orders_the_timeline(engine, actor_of, family
     assert view["timeline"][0]["who"] == "王芳（新民镇）"
 
 
+def test_a_recorded_visit_lands_where_reading_the_household_again_puts_it(engine, actor_of, family):
+    """The household page adds a new visit in place instead of reading the household again:
+    the result must be what the full read shows - after visits today, back-dated, on the day of
+    other events and older than all five recent ones."""
+    from lowincome_portal.services.household_view import recorded_visit, with_recorded_visit
+
+    xinmin, fenghuang, hid = actor_of("xinmin"), actor_of("fenghuang"), family["id"]
+    with unit_of_work(engine) as s:
+        records.record_economic_status(s, actor=xinmin, household_id=hid, recorded_on=TODAY - timedelta(days=5),
+                                       values={"wage_income": "20000"})
+        records.add_tag(s, actor=actor_of("minzheng"), household_id=hid, tag="dibao",
+                        start_date=TODAY - timedelta(days=30), decision_ref="垫民发〔2026〕5号")
+        for days in (1, 2, 3, 4, 6):
+            records.record_visit(s, actor=fenghuang, household_id=hid, visited_on=TODAY - timedelta(days=days),
+                                 findings=f"{days} 天前")
+    with Session(engine) as s:
+        page = household_overview(s, actor=xinmin, household_id=hid)
+    for days, purpose in ((0, "今天"), (5, "与经济状况同日"), (30, "与纳入同日"), (400, "一年多以前"), (0, "今天第二次")):
+        with unit_of_work(engine) as s:
+            visit_id = records.record_visit(s, actor=fenghuang, household_id=hid, purpose=purpose,
+                                            visited_on=TODAY - timedelta(days=days), findings="入户")
+            added = recorded_visit(s, actor=xinmin, visit_id=visit_id)
+        visits, timeline = with_recorded_visit(page["visits"], page["timeline"], added)
+        with Session(engine) as s:
+            page = household_overview(s, actor=xinmin, household_id=hid)
+        assert (visits, timeline) == (page["visits"], page["timeline"]), purpose
+    assert [v["purpose"] for v in page["visits"][:2]] == ["今天第二次", "今天"]
+    with Session(engine) as s, pytest.raises(PermissionDenied):
+        recorded_visit(s, actor=actor_of("shaping"), visit_id=visit_id)
+
+
 def test_overview_reads_with_a_fixed_number_of_queries(engine, actor_of, family):
     import sqlalchemy as sa
 

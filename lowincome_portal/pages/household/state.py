@@ -23,6 +23,10 @@ def _texts(d: dict | None) -> dict[str, str]:
             if not isinstance(v, (dict, list))}
 
 
+def _last_visit_text(last: dict | None) -> str:
+    return f"{last['date']}，{last['who']}" if last else "尚无走访记录"
+
+
 class HouseholdState(SessionState):
     _household_id: int = 0
     household: dict[str, str] = {}
@@ -75,8 +79,7 @@ class HouseholdState(SessionState):
         self.current_tags = [_texts(t) for t in view["tags"]["current"]]
         self.past_tags = [_texts(t) for t in view["tags"]["past"]]
         self.visits = [_texts(v) for v in view["visits"]]
-        last = view["last_visit"]
-        self.last_visit = f"{last['date']}，{last['who']}" if last else "尚无走访记录"
+        self.last_visit = _last_visit_text(view["last_visit"])
         self.timeline = [_texts(t) for t in view["timeline"]]
         perms = view["permissions"]
         self.can_edit, self.can_reveal = perms["edit"], perms["reveal"]
@@ -223,11 +226,19 @@ class HouseholdState(SessionState):
     def record_visit(self, actor, form_data: dict):
         changed = [s for s in str(form_data.get("changed_fields", "")).replace("，", "、").split("、") if s]
         with unit_of_work() as session:
-            household_records.record_visit(
+            visit_id = household_records.record_visit(
                 session, actor=actor, household_id=self._household_id,
                 visited_on=form_data.get("visited_on"), findings=form_data.get("findings", ""),
                 purpose=form_data.get("purpose", ""), changed_fields=changed)
-        self._saved(actor, "已记录走访")
+            added = household_view.recorded_visit(session, actor=actor, visit_id=visit_id)
+        # Only the visit is new: added in place, not the whole household read again (a visit
+        # is the commonest change on this page, and the full read its costliest part).
+        visits, timeline = household_view.with_recorded_visit(
+            self.visits, self.timeline, {"visit": _texts(added["visit"]), "event": _texts(added["event"])})
+        self.visits, self.timeline = visits, timeline
+        self.last_visit = _last_visit_text(visits[0])
+        self.panel, self.visit_warning = "", ""
+        self.info = "已记录走访"
 
     # ---- means test ----
 
