@@ -12,6 +12,7 @@ import json
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_UP, Decimal
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, and_, col, or_, select
 
 from ..db.tables import ActionItem, Application, ApplicationEvent, Area, AuditEntry, Need, Organisation, Referral, EconomicStatus, Household, HouseholdTag, Member, User, Visit
@@ -60,22 +61,15 @@ def household_overview(session: Session, *, actor: Actor, household_id: int, tod
     require(actor, "registry.view", scope)
     today = today or today_in_china()
 
-    members = session.exec(select(Member).where(Member.household_id == household_id)).all()
-    statuses = session.exec(select(EconomicStatus).where(EconomicStatus.household_id == household_id)
-                            .order_by(col(EconomicStatus.recorded_on).desc(), col(EconomicStatus.id).desc())).all()
-    tags = session.exec(select(HouseholdTag).where(HouseholdTag.household_id == household_id)
-                        .order_by(col(HouseholdTag.start_date).desc(), col(HouseholdTag.id).desc())).all()
-    visits = session.exec(select(Visit).where(Visit.household_id == household_id)
-                          .order_by(col(Visit.visited_on).desc(), col(Visit.id).desc()).limit(MAX_VISITS)).all()
+    of_household = {"household_id": household_id}
+    members = session.exec(_MEMBERS, params=of_household).all()
+    statuses = session.exec(_STATUSES, params=of_household).all()
+    tags = session.exec(_TAGS, params=of_household).all()
+    visits = session.exec(_VISITS, params=of_household).all()
     entries = _audit_entries(session, household_id, members, tags, visits, statuses)
-    steps = session.exec(select(ApplicationEvent, Application.tracking_no, Application.track)
-                         .join(Application, col(Application.id) == ApplicationEvent.application_id)
-                         .where(Application.household_id == household_id)).all()
-    actions = session.exec(select(ActionItem).where(ActionItem.household_id == household_id)).all()
-    aid = session.exec(select(Need, Referral, Organisation.name)
-                       .join(Referral, col(Referral.need_id) == Need.id, isouter=True)
-                       .join(Organisation, col(Organisation.id) == Referral.organisation_id, isouter=True)
-                       .where(Need.household_id == household_id)).all()
+    steps = session.exec(_STEPS, params=of_household).all()
+    actions = session.exec(_ACTIONS, params=of_household).all()
+    aid = session.exec(_AID, params=of_household).all()
     warnings = household_warnings(session, household_id)
     names = _Names(session, {s.recorded_by for s in statuses} | {t.created_by for t in tags}
                    | {need.recorded_by for need, _, _ in aid}
@@ -157,15 +151,42 @@ def with_recorded_visit(visits: list[dict], timeline: list[dict], added: dict) -
 
 # --- queries ------------------------------------------------------------------------------
 
+# The page's statements are built once, with the household as a bound parameter: SQLAlchemy keeps
+# a statement's cache key on the statement itself, and building and keying them on every page
+# load cost about as much CPU as running them.
+_HOUSEHOLD_ID = bindparam("household_id")
+_MEMBERS = select(Member).where(Member.household_id == _HOUSEHOLD_ID)
+_STATUSES = (select(EconomicStatus).where(EconomicStatus.household_id == _HOUSEHOLD_ID)
+             .order_by(col(EconomicStatus.recorded_on).desc(), col(EconomicStatus.id).desc()))
+_TAGS = (select(HouseholdTag).where(HouseholdTag.household_id == _HOUSEHOLD_ID)
+         .order_by(col(HouseholdTag.start_date).desc(), col(HouseholdTag.id).desc()))
+_VISITS = (select(Visit).where(Visit.household_id == _HOUSEHOLD_ID)
+           .order_by(col(Visit.visited_on).desc(), col(Visit.id).desc()).limit(MAX_VISITS))
+_STEPS = (select(ApplicationEvent, Application.tracking_no, Application.track)
+          .join(Application, col(Application.id) == ApplicationEvent.application_id)
+          .where(Application.household_id == _HOUSEHOLD_ID))
+_ACTIONS = select(ActionItem).where(ActionItem.household_id == _HOUSEHOLD_ID)
+_AID = (select(Need, Referral, Organisation.name)
+        .join(Referral, col(Referral.need_id) == Need.id, isouter=True)
+        .join(Organisation, col(Organisation.id) == Referral.organisation_id, isouter=True)
+        .where(Need.household_id == _HOUSEHOLD_ID))
+# The audit trail's entities behind the page's rows (an empty list matches nothing).
+_AUDITED = ("household", "member", "household_tag", "visit", "economic_status")
+_AUDIT_ENTRIES = select(AuditEntry).where(or_(*(
+    and_(col(AuditEntry.entity) == entity, col(AuditEntry.entity_id).in_(bindparam(entity, expanding=True)))
+    for entity in _AUDITED)))
+_USERS = select(User.id, User.username, User.display_name).where(
+    or_(col(User.id).in_(bindparam("ids", expanding=True)), col(User.username).in_(bindparam("logins", expanding=True))))
+_AREAS = select(Area.code, Area.name).where(col(Area.code).in_(bindparam("codes", expanding=True)))
+
+
 def _audit_entries(session, household_id, members, tags, visits, statuses) -> list[AuditEntry]:
     """The newest entries about the household and its rows, through the composite
     (entity, entity_id) index: a handful of rows per record, whatever the trail's size."""
     wanted = {"household": [household_id], "member": [m.id for m in members],
               "household_tag": [t.id for t in tags], "visit": [v.id for v in visits],
               "economic_status": [s.id for s in statuses]}
-    clauses = [and_(col(AuditEntry.entity) == name, col(AuditEntry.entity_id).in_([str(i) for i in ids]))
-               for name, ids in wanted.items() if ids]
-    rows = session.exec(select(AuditEntry).where(or_(*clauses))).all()
+    rows = session.exec(_AUDIT_ENTRIES, params={name: [str(i) for i in ids] for name, ids in wanted.items()}).all()
     # Sorted here, not in SQL: an ORDER BY id LIMIT lets SQLite walk the whole table by id.
     return sorted(rows, key=lambda e: e.id, reverse=True)[:MAX_AUDIT]
 
@@ -175,8 +196,7 @@ class _Names:
 
     def __init__(self, session: Session, user_ids: set, usernames: set):
         ids, logins = {i for i in user_ids if i}, {u for u in usernames if u}
-        rows = session.exec(select(User.id, User.username, User.display_name).where(
-            or_(col(User.id).in_(ids), col(User.username).in_(logins)))).all() if ids or logins else []
+        rows = session.exec(_USERS, params={"ids": list(ids), "logins": list(logins)}).all() if ids or logins else []
         self.by_id = {i: d for i, _, d in rows}
         self.by_login = {u: d for _, u, d in rows}
 
@@ -194,7 +214,7 @@ def _area_texts(session: Session, code: str) -> tuple[str, str]:
     while current:
         chain.append(current)
         current = areas.parent_code(current)
-    names = dict(session.exec(select(Area.code, Area.name).where(col(Area.code).in_(chain))).all())
+    names = dict(session.exec(_AREAS, params={"codes": chain}).all())
     path = " / ".join(names[c] for c in reversed(chain) if c in names)
     place = "".join(names.get(c, "") for c in reversed(chain[:-1]))  # township + village
     return path, place or names.get(code, code)

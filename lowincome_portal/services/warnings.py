@@ -20,7 +20,7 @@ area, as on the referral pages); phones are masked, ID numbers are not shown.
 import math
 from datetime import date
 
-from sqlalchemy import and_, case, or_
+from sqlalchemy import and_, bindparam, case, or_
 from sqlmodel import Session, col, func, select
 
 from .. import routes
@@ -693,15 +693,19 @@ def warning_detail(session: Session, *, actor: Actor, warning_id, today: date | 
 
 # --- a household's warnings (the household page's timeline) --------------------------------------
 
+# Built once (it runs on every household page load): see household_view's statements.
+_HOUSEHOLD_WARNINGS = (select(RiskWarning, WarningRule.name)
+                       .join(WarningRule, col(WarningRule.code) == RiskWarning.rule_code, isouter=True)
+                       .where(RiskWarning.household_id == bindparam("household_id")).order_by(RiskWarning.id))
+
+
 def household_warnings(session: Session, household_id: int) -> list[dict]:
     """A household's warnings, oldest first, in one query, for the timeline (no permission
     check: the household page has checked registry.view). Each: id, href, rule_name,
     evidence, severity_label, status_label, raised_on, created_at, handled_on, handled_by
     (user id), verify_result_label, disposition_label, disposition_note, fed_back_on,
     fed_back_by (user id), feedback. Dates stay dates: the timeline sorts on them."""
-    rows = session.exec(select(RiskWarning, WarningRule.name)
-                        .join(WarningRule, col(WarningRule.code) == RiskWarning.rule_code, isouter=True)
-                        .where(RiskWarning.household_id == household_id).order_by(RiskWarning.id)).all()
+    rows = session.exec(_HOUSEHOLD_WARNINGS, params={"household_id": household_id}).all()
     return [{"id": w.id, "href": routes.warning(w.id), "rule_name": name or w.rule_code, "evidence": w.evidence,
              "severity_label": rules.SEVERITY.get(w.severity, w.severity),
              "status_label": rules.STATUS.get(w.status, w.status), "raised_on": w.raised_on,
