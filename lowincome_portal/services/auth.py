@@ -160,7 +160,8 @@ def check_session(session: Session, token: str) -> SessionCheck:
     if not token:
         return SessionCheck(None, MSG_NOT_SIGNED_IN)
     today = date.today()
-    found = session.exec(_SESSION_CHECK, params={"token_hash": security.token_hash(token), "today": today}).first()
+    found = session.exec(_SESSION_CHECK,
+                         params={"token_hash": security.token_hash(token), "today": today}).first()
     if found is None:
         return SessionCheck(None, MSG_INVALID_TOKEN)
     row, user, role_text, idle_value = found

@@ -140,12 +140,14 @@ def recorded_visit(session: Session, *, actor: Actor, visit_id: int) -> dict:
     return {"visit": _visit_dict(visit), "event": _visit_event(visit)[1]}
 
 
-def with_recorded_visit(visits: list[dict], timeline: list[dict], added: dict) -> tuple[list[dict], list[dict]]:
+def with_recorded_visit(visits: list[dict], timeline: list[dict],
+                        added: dict) -> tuple[list[dict], list[dict]]:
     """The page's recent visits and timeline with a visit from recorded_visit added in its place,
     as household_overview would order them (newest first; on one day, the later entered first)."""
     visit, event = added["visit"], added["event"]
     newest = sorted([visit, *visits], key=lambda v: (str(v["date"]), int(v["id"])), reverse=True)
-    at = next((i for i, item in enumerate(timeline) if item.get("order", "") <= event["order"]), len(timeline))
+    at = next((i for i, item in enumerate(timeline) if item.get("order", "") <= event["order"]),
+              len(timeline))
     return newest[:RECENT_VISITS], [*timeline[:at], event, *timeline[at:]]
 
 
@@ -176,7 +178,8 @@ _AUDIT_ENTRIES = select(AuditEntry).where(or_(*(
     and_(col(AuditEntry.entity) == entity, col(AuditEntry.entity_id).in_(bindparam(entity, expanding=True)))
     for entity in _AUDITED)))
 _USERS = select(User.id, User.username, User.display_name).where(
-    or_(col(User.id).in_(bindparam("ids", expanding=True)), col(User.username).in_(bindparam("logins", expanding=True))))
+    or_(col(User.id).in_(bindparam("ids", expanding=True)),
+        col(User.username).in_(bindparam("logins", expanding=True))))
 _AREAS = select(Area.code, Area.name).where(col(Area.code).in_(bindparam("codes", expanding=True)))
 
 
@@ -186,7 +189,8 @@ def _audit_entries(session, household_id, members, tags, visits, statuses) -> li
     wanted = {"household": [household_id], "member": [m.id for m in members],
               "household_tag": [t.id for t in tags], "visit": [v.id for v in visits],
               "economic_status": [s.id for s in statuses]}
-    rows = session.exec(_AUDIT_ENTRIES, params={name: [str(i) for i in ids] for name, ids in wanted.items()}).all()
+    rows = session.exec(_AUDIT_ENTRIES,
+                        params={name: [str(i) for i in ids] for name, ids in wanted.items()}).all()
     # Sorted here, not in SQL: an ORDER BY id LIMIT lets SQLite walk the whole table by id.
     return sorted(rows, key=lambda e: e.id, reverse=True)[:MAX_AUDIT]
 
@@ -196,7 +200,8 @@ class _Names:
 
     def __init__(self, session: Session, user_ids: set, usernames: set):
         ids, logins = {i for i in user_ids if i}, {u for u in usernames if u}
-        rows = session.exec(_USERS, params={"ids": list(ids), "logins": list(logins)}).all() if ids or logins else []
+        rows = (session.exec(_USERS, params={"ids": list(ids), "logins": list(logins)}).all()
+                if ids or logins else [])
         self.by_id = {i: d for i, _, d in rows}
         self.by_login = {u: d for _, u, d in rows}
 
@@ -379,7 +384,8 @@ def _timeline(visits, tags, statuses, entries, names: _Names, member_names: dict
     items: list[tuple[tuple, dict]] = [_visit_event(v) for v in visits]
 
     def add(key, at, kind, summary, who):
-        items.append((key, {"at": at, "kind": kind, "summary": summary, "who": who, "order": _order_text(key)}))
+        items.append((key, {"at": at, "kind": kind, "summary": summary, "who": who,
+                            "order": _order_text(key)}))
 
     for t in tags:
         basis = f"，依据：{t.basis}" if t.basis else ""
