@@ -5,8 +5,6 @@ Every handler checks its action on the server; the service checks the household 
 the user's area. The state holds only this household's plain dicts.
 """
 
-from datetime import date
-
 import reflex as rx
 
 from ...db.uow import unit_of_work
@@ -85,7 +83,8 @@ class HouseholdState(SessionState):
         self.can_edit, self.can_reveal = perms["edit"], perms["reveal"]
         self.can_tag, self.can_visit = perms["tags"], perms["visit"]
         self.can_raise_hard_case = perms["hard_case"]
-        self.today = date.today().isoformat()
+        # the county's day, not the server's (UTC): a visit at 7 a.m. is dated today, not yesterday
+        self.today = households.today_in_china().isoformat()
 
     # ---- panels (shape the page only; every save is checked on its own) ----
 
@@ -103,7 +102,7 @@ class HouseholdState(SessionState):
             households.lock_household(session, actor, self._household_id, "visit.record", lock=False,
                                       open_only=False)
             self.visit_warning = household_records.recent_visit_warning(
-                session, self._household_id, date.today()) or ""
+                session, self._household_id, households.today_in_china()) or ""
 
     def _panel_record(self, kind: str) -> int:
         """The record an open "<kind>:<id>" panel is about (0: none; the service then refuses)."""
@@ -245,7 +244,7 @@ class HouseholdState(SessionState):
     @rx.event
     @protected("means_test.run")
     def assess(self, actor, form_data: dict):
-        as_of = a_date(form_data.get("as_of") or date.today().isoformat(), "核算日期")
+        as_of = a_date(form_data.get("as_of") or households.today_in_china().isoformat(), "核算日期")
         with unit_of_work() as session:
             result = means_test.assess_household(session, actor, self._household_id, as_of)
         self.assessment = _texts(result) | {
