@@ -214,9 +214,10 @@ def list_page(session: Session, *, actor: Actor, name: str, query: ListQuery) ->
     total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
     page_count = max(1, math.ceil(total / size))
     page = min(max(1, query.page), page_count)
-    # Only the shown columns, as plain rows: building a whole ORM object per row was a quarter of
-    # the registry list's CPU (the page every caseworker opens first).
-    shown = [getattr(resource.model, name) for name in dict.fromkeys((resource.key, *resource.list_columns))]
+    # Only the shown columns, as plain rows, not a whole ORM object per row. A small saving (about
+    # 5% of a list page's CPU in-process), on the page every caseworker opens first.
+    shown = [getattr(resource.model, name)
+             for name in dict.fromkeys((resource.key, *resource.list_columns))]
     rows = session.execute(_ordered(resource, stmt, query).with_only_columns(*shown)
                            .offset((page - 1) * size).limit(size)).all()
     return ListPage(rows=_row_dict(session, actor, resource, rows, resource.list_columns),
